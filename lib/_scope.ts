@@ -1,0 +1,239 @@
+// The one cancellation mechanism everything else is sugar over: a tree of
+// scopes (Trio's cancel scopes). Cancelling a scope marks it and every
+// descendant that is not shielded as cancelled, aborts their signals, and
+// wakes whatever is blocked inside them; from then on every cancellation
+// point inside throws `CancelledError` (level-triggered) until the scope is
+// left. The current scope is ambient, found through AsyncLocalStorage, which
+// is entered once per task or scope, never per await.
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import { CancelledError } from "./errors.ts";
+
+/** What a scope needs to know of the task it runs in. */
+export interface ScopeTask {
+  /** The task's own outermost scope. */
+  readonly scope: Scope;
+  /** Set once a cancellation of the task's own scope reached a cancellation point. */
+  cancelDelivered: boolean;
+}
+
+/** What a scope needs to know of the `run()` it belongs to. */
+export interface ScopeLoop {
+  readonly closed: boolean;
+}
+
+/** What a scope needs to know of a task owner (task group or run root). */
+export interface ScopeNursery {
+  readonly scope: Scope;
+}
+
+/** A hook called once when a scope becomes cancelled. */
+export type CancelHook = (error: CancelledError) => void;
+
+/** The ambient current scope. */
+export const storage: AsyncLocalStorage<Scope> = new AsyncLocalStorage<Scope>();
+
+/** One node of the cancellation tree. */
+export class Scope {
+  /** The enclosing scope; `undefined` at a root. */
+  readonly parent: Scope | undefined;
+  /** The task whose code runs in this scope, if any. */
+  readonly task: ScopeTask | undefined;
+  /** The run this scope belongs to, inherited from the parent. */
+  readonly loop: ScopeLoop | undefined;
+  /** A shielded scope does not receive its parent's cancellation. */
+  readonly shielded: boolean;
+  /** Effectively cancelled: by its own `cancel()` or an ancestor's. */
+  cancelled = false;
+  /** `cancel()` was called on this scope itself. */
+  cancelCalled = false;
+  /** Left: no longer the current scope of anything. */
+  closed = false;
+  /** The reason of the cancellation that reached this scope. */
+  reason: unknown = undefined;
+  /** The error the signal was aborted with (created on cancellation). */
+  error: CancelledError | undefined = undefined;
+  /** Set on scopes that own tasks (task groups, the run root). */
+  nursery: ScopeNursery | undefined = undefined;
+  /** A label for debugging (the task tree). */
+  label: string;
+  #children: Set<Scope> | undefined;
+  #hooks: Set<CancelHook> | undefined;
+  #controller: AbortController | undefined;
+
+  constructor(
+    parent: Scope | undefined,
+    task: ScopeTask | undefined,
+    label: string,
+    shielded = false,
+    loop: ScopeLoop | undefined = parent?.loop,
+  ) {
+    this.parent = parent;
+    this.task = task;
+    this.loop = loop;
+    this.shielded = shielded;
+    this.label = label;
+    if (parent !== undefined) {
+      (parent.#children ??= new Set()).add(this);
+      if (!shielded && parent.cancelled) {
+        this.cancelled = true;
+        this.reason = parent.reason;
+        this.error = parent.error;
+      }
+    }
+  }
+
+  /** An AbortSignal that aborts when this scope is cancelled. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.cancelled) this.#controller.abort(this.error);
+    }
+    return this.#controller.signal;
+  }
+
+  /** The live child scopes (for the task tree). */
+  children(): Iterable<Scope> {
+    return this.#children ?? [];
+  }
+
+  /**
+   * Cancels this scope and everything below it that is not shielded.
+   * Returns false if it was already cancelled or closed.
+   */
+  cancel(reason?: unknown): boolean {
+    if (this.closed || this.cancelCalled) return false;
+    this.cancelCalled = true;
+    if (this.cancelled) return false;
+    this.#propagate(reason, new CancelledError(reason));
+    return true;
+  }
+
+  #propagate(reason: unknown, error: CancelledError): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.reason = reason;
+    this.error = error;
+    this.#controller?.abort(error);
+    const hooks = this.#hooks;
+    if (hooks !== undefined) {
+      this.#hooks = undefined;
+      for (const hook of hooks) hook(this.deliver());
+    }
+    if (this.#children !== undefined) {
+      for (const child of this.#children) {
+        if (!child.shielded) child.#propagate(reason, error);
+      }
+    }
+  }
+
+  /**
+   * Registers `hook` to run when this scope becomes cancelled; returns the
+   * function that unregisters it. The caller checks `cancelled` first.
+   */
+  onCancel(hook: CancelHook): () => void {
+    const hooks = (this.#hooks ??= new Set());
+    hooks.add(hook);
+    return () => {
+      hooks.delete(hook);
+    };
+  }
+
+  /**
+   * The error a cancellation point throws now, noting on the task that its
+   * own cancellation was delivered (asyncio: a task that caught it and
+   * returned a value completes with that value).
+   */
+  deliver(): CancelledError {
+    const task = this.task;
+    if (task !== undefined && task.scope.cancelled) task.cancelDelivered = true;
+    return new CancelledError(this.reason, { cause: this.error });
+  }
+
+  /** Leaves the scope: it stops being anyone's parent or current scope. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#hooks = undefined;
+    if (this.parent !== undefined) this.parent.#children?.delete(this);
+  }
+
+  /** True if an ancestor (not crossing a shield) is cancelled. */
+  outerCancelled(): boolean {
+    return !this.shielded && this.parent !== undefined && this.parent.cancelled;
+  }
+}
+
+/** The current scope, skipping any that were left (see TaskGroup's `using`). */
+export function currentScope(): Scope | undefined {
+  let scope = storage.getStore();
+  while (scope !== undefined && scope.closed) scope = scope.parent;
+  return scope;
+}
+
+/** Throws `CancelledError` if the current scope is cancelled. */
+export function throwIfCancelled(
+  scope: Scope | undefined = currentScope(),
+): void {
+  if (scope !== undefined && scope.cancelled) throw scope.deliver();
+}
+
+/**
+ * Awaits `promise` as a cancellation point: if the current scope is (or
+ * becomes) cancelled first, rejects with `CancelledError` after calling
+ * `onCancel` (which may release whatever the wait held).
+ */
+export function cancellable<T>(
+  promise: PromiseLike<T>,
+  onCancel?: () => void,
+  scope: Scope | undefined = currentScope(),
+): Promise<T> {
+  if (scope === undefined) return Promise.resolve(promise);
+  if (scope.cancelled) {
+    onCancel?.();
+    return Promise.reject(scope.deliver());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const unhook = scope.onCancel((error) => {
+      onCancel?.();
+      reject(error);
+    });
+    promise.then((value) => {
+      unhook();
+      resolve(value);
+    }, (error) => {
+      unhook();
+      reject(error);
+    });
+  });
+}
+
+/** Validates a duration in milliseconds (negative means already due). */
+export function checkDelay(ms: unknown, what: string): number {
+  if (typeof ms !== "number" || Number.isNaN(ms)) {
+    throw new TypeError(
+      `${what}: delay must be a number of milliseconds, got ${show(ms)}`,
+    );
+  }
+  return ms;
+}
+
+/** Validates that `fn` is a function. */
+export function checkFunction(fn: unknown, what: string): void {
+  if (typeof fn !== "function") {
+    throw new TypeError(`${what}: expected a function, got ${show(fn)}`);
+  }
+}
+
+/** A short description of a bad value for error messages. */
+export function show(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean") {
+    return String(value);
+  }
+  if (typeof value === "function") return "a function";
+  return typeof value === "object"
+    ? (value.constructor?.name ?? "an object")
+    : typeof value;
+}

@@ -1,0 +1,105 @@
+// One fair, cancellation-aware wait queue under every primitive (Trio's
+// ParkingLot). Waiters are woken strictly first-in first-out. A waiter that
+// is cancelled while parked leaves the queue and gets CancelledError; one
+// that was already woken keeps its wake-up (and whatever was handed to it)
+// even if a cancellation arrives before it resumes, so a wake-up is never
+// lost between a cancelled waiter and the next one. Cancellation is
+// level-triggered, so that waiter's next cancellation point throws anyway.
+
+import { currentScope, type Scope } from "./_scope.ts";
+
+interface Waiter<T> {
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+  unhook: (() => void) | undefined;
+  prev: Waiter<T> | undefined;
+  next: Waiter<T> | undefined;
+  linked: boolean;
+}
+
+/** A FIFO queue of parked waiters, each woken with a value of type `T`. */
+export class WaitQueue<T = void> {
+  #head: Waiter<T> | undefined;
+  #tail: Waiter<T> | undefined;
+  #size = 0;
+
+  /** How many waiters are parked. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Parks the caller until `unpark` hands it a value; a cancellation point
+   * of `scope` (the current scope by default). `onCancel` runs if the wait
+   * is cancelled (after the waiter left the queue).
+   */
+  park(
+    scope: Scope | undefined = currentScope(),
+    onCancel?: () => void,
+  ): Promise<T> {
+    if (scope !== undefined && scope.cancelled) {
+      return Promise.reject(scope.deliver());
+    }
+    return new Promise<T>((resolve, reject) => {
+      const waiter: Waiter<T> = {
+        resolve,
+        reject,
+        unhook: undefined,
+        prev: this.#tail,
+        next: undefined,
+        linked: true,
+      };
+      if (this.#tail === undefined) this.#head = waiter;
+      else this.#tail.next = waiter;
+      this.#tail = waiter;
+      this.#size++;
+      if (scope !== undefined) {
+        waiter.unhook = scope.onCancel((error) => {
+          this.#unlink(waiter);
+          onCancel?.();
+          reject(error);
+        });
+      }
+    });
+  }
+
+  /** Wakes the oldest waiter with `value`; returns false if none was parked. */
+  unpark(value: T): boolean {
+    const waiter = this.#head;
+    if (waiter === undefined) return false;
+    this.#unlink(waiter);
+    waiter.unhook?.();
+    waiter.resolve(value);
+    return true;
+  }
+
+  /** Wakes every parked waiter with `value`; returns how many. */
+  unparkAll(value: T): number {
+    let count = 0;
+    while (this.unpark(value)) count++;
+    return count;
+  }
+
+  /** Fails every parked waiter with `error` (shutdown, broken barrier). */
+  rejectAll(error: unknown): number {
+    let count = 0;
+    for (let waiter = this.#head; waiter !== undefined; waiter = this.#head) {
+      this.#unlink(waiter);
+      waiter.unhook?.();
+      waiter.reject(error);
+      count++;
+    }
+    return count;
+  }
+
+  #unlink(waiter: Waiter<T>): void {
+    if (!waiter.linked) return;
+    waiter.linked = false;
+    if (waiter.prev === undefined) this.#head = waiter.next;
+    else waiter.prev.next = waiter.next;
+    if (waiter.next === undefined) this.#tail = waiter.prev;
+    else waiter.next.prev = waiter.prev;
+    waiter.prev = waiter.next = undefined;
+    this.#size--;
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * `getRunningLoop()` and the `EventLoop` it returns: the clock, callbacks
+ * scheduled on it, and factories for futures and tasks, for code ported from
+ * asyncio's lower-level examples. Mirrors `asyncio.get_running_loop()`.
+ *
+ * @module
+ */
+
+import { InvalidStateError } from "./errors.ts";
+import { Future } from "./future.ts";
+import { cancelTimer, now, schedule, type Timer } from "./_timers.ts";
+import {
+  checkDelay,
+  checkFunction,
+  currentScope,
+  type Scope,
+  storage,
+} from "./_scope.ts";
+import {
+  type CreateTaskOptions,
+  type Nursery,
+  type Task,
+  type TaskFunction,
+  taskName,
+} from "./task.ts";
+
+/**
+ * A callback scheduled with `callSoon`, `callLater` or `callAt`.
+ * Mirrors `asyncio.Handle` / `asyncio.TimerHandle`.
+ */
+export class Handle {
+  readonly #when: number;
+  #timer: Timer | undefined;
+  #cancelled = false;
+  readonly #onDone: (handle: Handle) => void;
+
+  /** @internal Made by the loop. */
+  constructor(
+    when: number,
+    callback: () => void,
+    onDone: (handle: Handle) => void,
+  ) {
+    this.#when = when;
+    this.#onDone = onDone;
+    this.#timer = schedule(when, () => {
+      this.#timer = undefined;
+      onDone(this);
+      callback();
+    });
+  }
+
+  /** When the callback is (or was) due, on the loop's clock. */
+  when(): number {
+    return this.#when;
+  }
+
+  /** Stops the callback from running; a no-op once it ran. */
+  cancel(): void {
+    if (this.#timer === undefined) return;
+    cancelTimer(this.#timer);
+    this.#timer = undefined;
+    this.#cancelled = true;
+    this.#onDone(this);
+  }
+
+  /** Whether `cancel()` stopped it. */
+  cancelled(): boolean {
+    return this.#cancelled;
+  }
+}
+
+/** Handles an error thrown by a callback scheduled on the loop. */
+export type ExceptionHandler = (
+  error: unknown,
+  context: { message: string },
+) => void;
+
+/**
+ * The loop of one `run()`: its clock, scheduled callbacks and factories.
+ * Everything scheduled on it is cancelled when `run()` ends.
+ *
+ * Mirrors `asyncio.AbstractEventLoop` (the parts that map to Deno).
+ *
+ * @example
+ * ```ts
+ * import { getRunningLoop, run } from "@seed/aio";
+ * await run(async () => {
+ *   const loop = getRunningLoop();
+ *   const future = loop.createFuture<string>();
+ *   loop.callLater(5, () => future.setResult("called back"));
+ *   console.log(await future); // "called back"
+ * });
+ * ```
+ */
+export class EventLoop {
+  /** @internal Set once `run()` has finished. */
+  closed = false;
+  readonly #handles = new Set<Handle>();
+  readonly #cleanups: (() => void | Promise<void>)[] = [];
+  #root: Nursery | undefined;
+  #exceptionHandler: ExceptionHandler | undefined;
+
+  /** @internal Made by `run()`. */
+  constructor() {}
+
+  /** @internal Binds the loop to its root scope. */
+  _bind(root: Nursery): void {
+    this.#root = root;
+  }
+
+  /** @internal The root scope. */
+  get _rootScope(): Scope {
+    return this.#root!.scope;
+  }
+
+  /**
+   * The loop's monotonic clock in milliseconds (for `timeoutAt`, `callAt`).
+   * @returns Now, on the loop's clock.
+   */
+  time(): number {
+    return now();
+  }
+
+  /** Whether the loop's `run()` is still going. */
+  isRunning(): boolean {
+    return !this.closed;
+  }
+
+  /**
+   * Runs `callback(...args)` on a later turn.
+   * @param callback The function.
+   * @param args Its arguments.
+   * @returns A handle that can cancel it.
+   * @throws {TypeError} If `callback` is not a function.
+   */
+  callSoon<A extends unknown[]>(
+    callback: (...args: A) => void,
+    ...args: A
+  ): Handle {
+    return this.callAt(now(), callback, ...args);
+  }
+
+  /**
+   * Runs `callback(...args)` after `ms` milliseconds.
+   * @param ms The delay.
+   * @param callback The function.
+   * @param args Its arguments.
+   * @returns A handle that can cancel it.
+   * @throws {TypeError} If `ms` is not a number or `callback` not a function.
+   */
+  callLater<A extends unknown[]>(
+    ms: number,
+    callback: (...args: A) => void,
+    ...args: A
+  ): Handle {
+    checkDelay(ms, "callLater()");
+    return this.callAt(now() + Math.max(0, ms), callback, ...args);
+  }
+
+  /**
+   * Runs `callback(...args)` once the loop's clock reaches `when`.
+   * @param when The time, on the loop's clock.
+   * @param callback The function.
+   * @param args Its arguments.
+   * @returns A handle that can cancel it.
+   * @throws {TypeError} If `when` is not a number or `callback` not a function.
+   * @throws {InvalidStateError} If the loop is closed.
+   */
+  callAt<A extends unknown[]>(
+    when: number,
+    callback: (...args: A) => void,
+    ...args: A
+  ): Handle {
+    checkDelay(when, "callAt()");
+    checkFunction(callback, "callAt()");
+    this.#checkOpen("schedule a callback");
+    const scope = this._rootScope;
+    const handle = new Handle(when, () => {
+      try {
+        storage.run(scope, callback, ...args);
+      } catch (error) {
+        this.#report(error, "Exception in callback");
+      }
+    }, (h) => this.#handles.delete(h));
+    this.#handles.add(handle);
+    return handle;
+  }
+
+  /**
+   * A new pending future.
+   * @returns The future.
+   */
+  createFuture<T = unknown>(): Future<T> {
+    return new Future<T>();
+  }
+
+  /**
+   * Starts a task owned by the root of this loop's `run()`.
+   * @param fn The task function.
+   * @param options `name`.
+   * @returns The task.
+   * @throws {InvalidStateError} If the loop is closed.
+   */
+  createTask<T>(fn: TaskFunction<T>, options?: CreateTaskOptions): Task<T> {
+    checkFunction(fn, "EventLoop.createTask()");
+    const name = taskName(options, "EventLoop.createTask()");
+    this.#checkOpen("create a task");
+    return this.#root!.spawn(fn, name);
+  }
+
+  /**
+   * Sets the handler for errors thrown by scheduled callbacks (default:
+   * print them to stderr).
+   * @param handler The handler, or `undefined` for the default.
+   */
+  setExceptionHandler(handler: ExceptionHandler | undefined): void {
+    if (handler !== undefined) checkFunction(handler, "setExceptionHandler()");
+    this.#exceptionHandler = handler;
+  }
+
+  /** @internal Registers work to do when `run()` ends (stop worker pools). */
+  _addCleanup(cleanup: () => void | Promise<void>): void {
+    this.#cleanups.push(cleanup);
+  }
+
+  /** @internal Cancels scheduled callbacks and runs cleanups. */
+  async _close(): Promise<void> {
+    for (const handle of [...this.#handles]) handle.cancel();
+    const errors: unknown[] = [];
+    while (this.#cleanups.length > 0) {
+      try {
+        await this.#cleanups.pop()!();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    this.closed = true;
+    for (const error of errors) this.#report(error, "Exception in cleanup");
+  }
+
+  #report(error: unknown, message: string): void {
+    if (this.#exceptionHandler !== undefined) {
+      this.#exceptionHandler(error, { message });
+    } else {
+      console.error(`aio: ${message}:`, error);
+    }
+  }
+
+  #checkOpen(what: string): void {
+    if (this.closed) {
+      throw new InvalidStateError(`Cannot ${what}: the event loop is closed`);
+    }
+  }
+}
+
+/**
+ * The loop of the `run()` the caller is in.
+ *
+ * Mirrors `asyncio.get_running_loop()`.
+ *
+ * @returns The running loop.
+ * @throws {InvalidStateError} Outside `run()`.
+ *
+ * @example
+ * ```ts
+ * import { getRunningLoop, run } from "@seed/aio";
+ * await run(() => {
+ *   const loop = getRunningLoop();
+ *   console.log(typeof loop.time()); // "number"
+ * });
+ * ```
+ */
+export function getRunningLoop(): EventLoop {
+  const loop = currentScope()?.loop;
+  if (loop === undefined || loop.closed) {
+    throw new InvalidStateError(
+      "No running event loop: call this inside run()",
+    );
+  }
+  return loop as EventLoop;
+}

@@ -1,0 +1,277 @@
+/**
+ * `Future<T>`: a placeholder for a result that someone sets later, awaitable
+ * as a cancellation point; mirrors `asyncio.Future`.
+ *
+ * @module
+ */
+
+import { CancelledError, InvalidStateError } from "./errors.ts";
+import { currentScope, type Scope, show } from "./_scope.ts";
+
+const PENDING = 0;
+const FULFILLED = 1;
+const REJECTED = 2;
+const CANCELLED = 3;
+type State =
+  | typeof PENDING
+  | typeof FULFILLED
+  | typeof REJECTED
+  | typeof CANCELLED;
+
+/** A callback run once a future is done; it receives the future. */
+export type DoneCallback<T> = (future: Future<T>) => void;
+
+/**
+ * A result that is set later by whoever holds the future. Awaiting it is a
+ * cancellation point: if the awaiting task is cancelled first, the future
+ * is cancelled too (as in asyncio) and the awaiter gets `CancelledError`.
+ *
+ * Mirrors `asyncio.Future` (`loop.create_future()`).
+ *
+ * @example
+ * ```ts
+ * import { Future, run, sleep, createTask } from "@seed/aio";
+ * const value = await run(async () => {
+ *   const future = new Future<string>();
+ *   createTask(async () => {
+ *     await sleep(10);
+ *     future.setResult("ready");
+ *   });
+ *   return await future;
+ * });
+ * console.log(value); // "ready"
+ * ```
+ */
+export class Future<T = unknown> implements PromiseLike<T> {
+  #state: State = PENDING;
+  #value: unknown = undefined;
+  // Stored without T so that a Future<T> is usable as a Future<unknown>.
+  #callbacks: ((future: unknown) => void)[] | undefined;
+  #retrieved = false;
+
+  /** Whether the outcome is known (result, exception or cancellation). */
+  done(): boolean {
+    return this.#state !== PENDING;
+  }
+
+  /** Whether the future was cancelled. */
+  cancelled(): boolean {
+    return this.#state === CANCELLED;
+  }
+
+  /**
+   * The result.
+   * @returns The value it was set to.
+   * @throws {InvalidStateError} While pending.
+   * @throws {CancelledError} If cancelled.
+   * @throws {unknown} The exception it was set to.
+   */
+  result(): T {
+    if (this.#state === PENDING) {
+      throw new InvalidStateError(
+        `Cannot read result: ${this.describe()} is not done`,
+      );
+    }
+    this.#retrieved = true;
+    if (this.#state === FULFILLED) return this.#value as T;
+    throw this.#value;
+  }
+
+  /**
+   * The exception, or `undefined` if it completed with a result.
+   * @throws {InvalidStateError} While pending.
+   * @throws {CancelledError} If cancelled.
+   */
+  exception(): unknown {
+    if (this.#state === PENDING) {
+      throw new InvalidStateError(
+        `Cannot read exception: ${this.describe()} is not done`,
+      );
+    }
+    this.#retrieved = true;
+    if (this.#state === CANCELLED) throw this.#value;
+    return this.#state === REJECTED ? this.#value : undefined;
+  }
+
+  /**
+   * Completes with `value`.
+   * @throws {InvalidStateError} If already done.
+   */
+  setResult(value: T): void {
+    if (this.#state !== PENDING) {
+      throw new InvalidStateError(
+        `Cannot set result: ${this.describe()} is already done`,
+      );
+    }
+    this._settle(FULFILLED, value);
+  }
+
+  /**
+   * Completes with an exception.
+   * @throws {InvalidStateError} If already done.
+   * @throws {TypeError} If `error` is a `CancelledError` (use `cancel()`).
+   */
+  setException(error: unknown): void {
+    if (this.#state !== PENDING) {
+      throw new InvalidStateError(
+        `Cannot set exception: ${this.describe()} is already done`,
+      );
+    }
+    if (error instanceof CancelledError) {
+      throw new TypeError(
+        "Cannot set a CancelledError as exception: use cancel()",
+      );
+    }
+    this._settle(REJECTED, error);
+  }
+
+  /**
+   * Cancels the future.
+   * @param reason Carried by the `CancelledError` its awaiters get.
+   * @returns `false` if it was already done.
+   */
+  cancel(reason?: unknown): boolean {
+    if (this.#state !== PENDING) return false;
+    this._settle(CANCELLED, new CancelledError(reason));
+    return true;
+  }
+
+  /**
+   * Runs `callback(future)` once done (at once, if it already is).
+   * @throws {TypeError} If `callback` is not a function.
+   */
+  addDoneCallback(callback: DoneCallback<T>): void {
+    if (typeof callback !== "function") {
+      throw new TypeError(
+        `addDoneCallback: expected a function, got ${show(callback)}`,
+      );
+    }
+    if (this.#state !== PENDING) {
+      callback(this);
+      return;
+    }
+    (this.#callbacks ??= []).push(callback as (future: unknown) => void);
+  }
+
+  /**
+   * Removes every registration of `callback`.
+   * @returns How many were removed.
+   */
+  removeDoneCallback(callback: DoneCallback<T>): number {
+    const list = this.#callbacks;
+    if (list === undefined) return 0;
+    const kept = list.filter((cb) => cb !== (callback as unknown));
+    this.#callbacks = kept;
+    return list.length - kept.length;
+  }
+
+  /**
+   * Awaits the future as a cancellation point of the awaiting task.
+   * @returns A promise of the handlers' results.
+   */
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this._wait(currentScope(), true).then(onFulfilled, onRejected);
+  }
+
+  /** Like a promise's `catch`. */
+  catch<R = never>(
+    onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null,
+  ): Promise<T | R> {
+    return this.then(undefined, onRejected);
+  }
+
+  /** Like a promise's `finally`. */
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    return this.then().finally(onFinally);
+  }
+
+  /** A short description for messages ("Future", "Task 'name'"). */
+  describe(): string {
+    return "Future";
+  }
+
+  /** @internal Whether an error outcome was read by anyone (for "never retrieved" reports). */
+  _retrieved(): boolean {
+    return this.#retrieved || this.#state !== REJECTED;
+  }
+
+  /** @internal Marks the outcome as read (a task group collected the error). */
+  _markRetrieved(): void {
+    this.#retrieved = true;
+  }
+
+  /** @internal The raw outcome: [state, value]. */
+  _outcome(): [number, unknown] {
+    return [this.#state, this.#value];
+  }
+
+  /** @internal Settles and runs the callbacks (Task uses it). */
+  _settle(state: State, value: unknown): void {
+    this.#state = state;
+    this.#value = value;
+    const callbacks = this.#callbacks;
+    this.#callbacks = undefined;
+    if (callbacks !== undefined) {
+      for (const callback of callbacks) {
+        try {
+          callback(this);
+        } catch (error) {
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
+      }
+    }
+  }
+
+  /** @internal Called when an awaiter of this future is cancelled (asyncio cancels the awaited). */
+  _onAwaiterCancelled(error: CancelledError): Promise<void> {
+    this.cancel(error.reason);
+    return Promise.resolve();
+  }
+
+  /**
+   * @internal
+   * Waits for the outcome as a cancellation point of `scope`.
+   * @param propagate Cancel this future when the waiter is cancelled.
+   */
+  _wait(scope: Scope | undefined, propagate: boolean): Promise<T> {
+    if (scope !== undefined && scope.cancelled) {
+      if (propagate && this.#state === PENDING) {
+        const error = scope.deliver();
+        return this._onAwaiterCancelled(error).then(() => {
+          throw error;
+        });
+      }
+      return Promise.reject(scope.deliver());
+    }
+    if (this.#state !== PENDING) return this.#settled();
+    return new Promise<T>((resolve, reject) => {
+      const unhook = scope?.onCancel((error) => {
+        const index = this.#callbacks?.indexOf(onDone) ?? -1;
+        if (index >= 0) this.#callbacks!.splice(index, 1);
+        if (propagate) {
+          this._onAwaiterCancelled(error).then(() => reject(error));
+        } else reject(error);
+      });
+      const onDone = (): void => {
+        unhook?.();
+        this.#settled().then(resolve, reject);
+      };
+      (this.#callbacks ??= []).push(onDone);
+    });
+  }
+
+  #settled(): Promise<T> {
+    this.#retrieved = true;
+    return this.#state === FULFILLED
+      ? Promise.resolve(this.#value as T)
+      : Promise.reject(this.#value);
+  }
+}
+
+/** Internal state codes, shared with Task. */
+export const FutureState = { PENDING, FULFILLED, REJECTED, CANCELLED } as const;

@@ -1,0 +1,84 @@
+/**
+ * `sleep(ms, value?)` and `checkpoint()`: the basic cancellation points.
+ * Mirrors `asyncio.sleep`.
+ *
+ * @module
+ */
+
+import { cancelTimer, now, schedule } from "./_timers.ts";
+import { checkDelay, currentScope, type Scope } from "./_scope.ts";
+
+/**
+ * Waits `ms` milliseconds, then returns `value`. A cancellation point: if the
+ * surrounding task or scope is cancelled first, throws `CancelledError` at
+ * once and releases its timer. `0` or a negative delay yields to the event
+ * loop once (timers and I/O run) and returns.
+ *
+ * Mirrors `asyncio.sleep(delay, result)`, in milliseconds.
+ *
+ * @param ms Milliseconds to wait.
+ * @param value What to return.
+ * @returns `value`, after the delay.
+ * @throws {TypeError} If `ms` is not a number, or is `NaN`.
+ * @throws {CancelledError} If cancelled while waiting.
+ *
+ * @example
+ * ```ts
+ * import { sleep } from "@seed/aio";
+ * const answer = await sleep(10, 42);
+ * console.log(answer); // 42
+ * ```
+ */
+export function sleep<T = undefined>(ms: number, value?: T): Promise<T> {
+  checkDelay(ms, "sleep()");
+  return sleepUntil(now() + Math.max(0, ms), value as T, currentScope());
+}
+
+/**
+ * Yields to the event loop once and throws `CancelledError` if the
+ * surrounding task or scope is cancelled: put it in long loops so that they
+ * can be cancelled and do not starve other tasks.
+ *
+ * Mirrors Trio's `checkpoint()` (`await asyncio.sleep(0)`).
+ *
+ * @returns Once other work had a turn.
+ * @throws {CancelledError} If cancelled.
+ *
+ * @example
+ * ```ts
+ * import { checkpoint } from "@seed/aio";
+ * let total = 0;
+ * for (let i = 0; i < 3; i++) {
+ *   total += i;
+ *   await checkpoint();
+ * }
+ * console.log(total); // 3
+ * ```
+ */
+export function checkpoint(): Promise<void> {
+  return sleepUntil(now(), undefined, currentScope());
+}
+
+/** @internal The shared body of sleep, checkpoint and the timeout family. */
+export function sleepUntil<T>(
+  when: number,
+  value: T,
+  scope: Scope | undefined,
+): Promise<T> {
+  if (scope !== undefined && scope.cancelled) {
+    return Promise.reject(scope.deliver());
+  }
+  return new Promise<T>((resolve, reject) => {
+    let unhook: (() => void) | undefined;
+    const timer = schedule(when, () => {
+      unhook?.();
+      resolve(value);
+    });
+    if (scope !== undefined) {
+      unhook = scope.onCancel((error) => {
+        cancelTimer(timer);
+        reject(error);
+      });
+    }
+  });
+}

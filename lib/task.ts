@@ -1,0 +1,410 @@
+/**
+ * `Task<T>`: a function running concurrently in a scope; `createTask`,
+ * `currentTask`, `allTasks`, `currentSignal`. Mirrors `asyncio.Task`.
+ *
+ * @module
+ */
+
+import { CancelledError, InvalidStateError, isCancelled } from "./errors.ts";
+import { Future, FutureState } from "./future.ts";
+import {
+  checkFunction,
+  currentScope,
+  Scope,
+  type ScopeNursery,
+  show,
+  storage,
+} from "./_scope.ts";
+
+/** The function a task runs: it gets the task's `AbortSignal`. */
+export type TaskFunction<T> = (signal: AbortSignal) => T | PromiseLike<T>;
+
+/**
+ * What `gather`, `wait`, `asCompleted`, `waitFor` and `shield` accept: a task
+ * function (run as a child task) or a promise, Task or Future.
+ */
+export type Awaitable<T> = TaskFunction<T> | PromiseLike<T>;
+
+/** Options for {@linkcode createTask} and `TaskGroup.createTask`. */
+export interface CreateTaskOptions {
+  /** A name for messages, the task tree and traces; defaults to `Task-N`. */
+  name?: string;
+}
+
+let counter = 0;
+
+/** Hooks for debug mode and tracing (set by `run` when asked). */
+export interface TaskObserver {
+  spawned?(task: Task<unknown>): void;
+  started?(task: Task<unknown>): void;
+  settled?(task: Task<unknown>): void;
+  cancelled?(task: Task<unknown>, reason: unknown): void;
+}
+
+/**
+ * A function running concurrently, owned by a scope (a task group or the
+ * root of `run`). Awaiting a task is a cancellation point; if the awaiting
+ * task is cancelled, the awaited one is cancelled too and waited for (as in
+ * asyncio). A task starts on a later turn: one cancelled before it starts
+ * never runs its body.
+ *
+ * Mirrors `asyncio.Task`.
+ *
+ * @example
+ * ```ts
+ * import { createTask, run, sleep } from "@seed/aio";
+ * await run(async () => {
+ *   const task = createTask(async () => {
+ *     await sleep(10);
+ *     return 42;
+ *   }, { name: "answer" });
+ *   console.log(task.name, await task); // "answer" 42
+ * });
+ * ```
+ */
+export class Task<T = unknown> extends Future<T> {
+  /** The task's name. */
+  readonly name: string;
+  /** @internal The task's own scope. */
+  readonly scope: Scope;
+  /** @internal Whether its own cancellation reached a cancellation point. */
+  cancelDelivered = false;
+  /** @internal When it was created, on aio's clock (ms since the epoch scale). */
+  readonly createdAt: number = Date.now();
+  /** @internal Where it was created (debug mode only). */
+  creationStack: string | undefined;
+  #fn: TaskFunction<T> | undefined;
+  #nursery: Nursery;
+  #started = false;
+
+  /** @internal Use `createTask` or `TaskGroup.createTask`. */
+  constructor(
+    fn: TaskFunction<T>,
+    nursery: Nursery,
+    name: string | undefined,
+    shielded: boolean,
+  ) {
+    super();
+    this.name = name ?? `Task-${++counter}`;
+    this.#fn = fn;
+    this.#nursery = nursery;
+    this.scope = new Scope(nursery.scope, this, this.name, shielded);
+  }
+
+  /** The task's `AbortSignal`: aborted when it is cancelled. */
+  get signal(): AbortSignal {
+    return this.scope.signal;
+  }
+
+  /** Whether its body has started running. */
+  started(): boolean {
+    return this.#started;
+  }
+
+  /**
+   * Asks the task to stop: its next cancellation point throws
+   * `CancelledError` (carrying `reason`). A task not yet started never runs.
+   * @param reason Why; travels in the `CancelledError`.
+   * @returns `false` if the task was already done.
+   */
+  override cancel(reason?: unknown): boolean {
+    if (this.done()) return false;
+    if (!this.scope.cancelled) {
+      this.#nursery.observer?.cancelled?.(this, reason);
+    }
+    this.scope.cancel(reason);
+    return true;
+  }
+
+  /**
+   * Not allowed: a task's result is what its function returns.
+   * @throws {InvalidStateError} Always.
+   */
+  override setResult(_value: T): void {
+    throw new InvalidStateError(
+      `Cannot set result of ${this.describe()}: a task sets its own`,
+    );
+  }
+
+  /**
+   * Not allowed: a task's exception is what its function throws.
+   * @throws {InvalidStateError} Always.
+   */
+  override setException(_error: unknown): void {
+    throw new InvalidStateError(
+      `Cannot set exception of ${this.describe()}: a task sets its own`,
+    );
+  }
+
+  /** A short description for messages. */
+  override describe(): string {
+    return `Task ${JSON.stringify(this.name)}`;
+  }
+
+  /** @internal Awaiting itself would never finish. */
+  override _wait(scope: Scope | undefined, propagate: boolean): Promise<T> {
+    if (scope !== undefined && scope.task === this && !this.done()) {
+      return Promise.reject(
+        new InvalidStateError(`${this.describe()} cannot await itself`),
+      );
+    }
+    return super._wait(scope, propagate);
+  }
+
+  /** @internal Cancel, then wait for it to unwind: structured. */
+  override _onAwaiterCancelled(error: { reason: unknown }): Promise<void> {
+    this.cancel(error.reason);
+    if (this.done()) return Promise.resolve();
+    return new Promise((resolve) => this.addDoneCallback(() => resolve()));
+  }
+
+  /** @internal Runs the body; called once, on a later turn. */
+  _start(): void {
+    const fn = this.#fn!;
+    this.#fn = undefined;
+    if (this.scope.cancelled) {
+      this.#finish(false, this.scope.deliver());
+      return;
+    }
+    this.#started = true;
+    this.#nursery.observer?.started?.(this);
+    let result: T | PromiseLike<T>;
+    try {
+      result = storage.run(this.scope, fn, this.scope.signal);
+    } catch (error) {
+      this.#finish(false, error);
+      return;
+    }
+    if (result !== null && typeof result === "object" && "then" in result) {
+      Promise.resolve(result).then(
+        (value) => this.#finish(true, value),
+        (error) => this.#finish(false, error),
+      );
+    } else {
+      this.#finish(true, result);
+    }
+  }
+
+  #finish(ok: boolean, value: unknown): void {
+    const scope = this.scope;
+    scope.close();
+    if (ok) {
+      if (scope.cancelled && !this.cancelDelivered) {
+        this._settle(FutureState.CANCELLED, scope.deliver());
+      } else {
+        this._settle(FutureState.FULFILLED, value);
+      }
+    } else if (
+      value instanceof CancelledError || (scope.cancelled && isCancelled(value))
+    ) {
+      this._settle(FutureState.CANCELLED, value);
+    } else {
+      this._settle(FutureState.REJECTED, value);
+    }
+    this.#nursery._childDone(this);
+  }
+}
+
+/**
+ * Owns tasks: the root of `run` and every task group have one. Its scope
+ * does not close until every task it owns has settled.
+ * @internal
+ */
+export class Nursery implements ScopeNursery {
+  readonly scope: Scope;
+  /** Set while failing (a child or the body failed): no new tasks. */
+  aborting = false;
+  /** Set once joined: no new tasks. */
+  finished = false;
+  readonly observer: TaskObserver | undefined;
+  #pending = 0;
+  #idle: (() => void) | undefined;
+  #onChildDone: (task: Task<unknown>) => void;
+
+  constructor(
+    scope: Scope,
+    onChildDone: (task: Task<unknown>) => void,
+    observer?: TaskObserver,
+  ) {
+    this.scope = scope;
+    this.#onChildDone = onChildDone;
+    this.observer = observer;
+    scope.nursery = this;
+  }
+
+  /** How many of its tasks have not settled. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  spawn<T>(
+    fn: TaskFunction<T>,
+    name: string | undefined,
+    shielded = false,
+  ): Task<T> {
+    const task = new Task(fn, this, name, shielded);
+    this.#pending++;
+    this.observer?.spawned?.(task);
+    queueMicrotask(() => task._start());
+    return task;
+  }
+
+  _childDone(task: Task<unknown>): void {
+    this.observer?.settled?.(task);
+    this.#onChildDone(task);
+    if (--this.#pending === 0 && this.#idle !== undefined) {
+      const idle = this.#idle;
+      this.#idle = undefined;
+      idle();
+    }
+  }
+
+  /** Resolves once every task has settled (not itself a cancellation point). */
+  join(): Promise<void> {
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#idle = resolve;
+    });
+  }
+}
+
+/** The nearest open task owner around `scope`. */
+export function nearestNursery(scope: Scope | undefined): Nursery | undefined {
+  while (scope !== undefined) {
+    const nursery = scope.nursery as Nursery | undefined;
+    if (nursery !== undefined && !nursery.finished) return nursery;
+    scope = scope.parent;
+  }
+  return undefined;
+}
+
+/** Validates task options and returns the name. */
+export function taskName(options: unknown, what: string): string | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      `${what}: options must be an object, got ${show(options)}`,
+    );
+  }
+  const name = (options as CreateTaskOptions).name;
+  if (name !== undefined && typeof name !== "string") {
+    throw new TypeError(`${what}: name must be a string, got ${show(name)}`);
+  }
+  return name;
+}
+
+/**
+ * Starts `fn` as a task owned by the nearest enclosing task group, or by the
+ * root of the current `run` (whose end cancels and awaits leftovers).
+ *
+ * Mirrors `asyncio.create_task(coro, name=...)`.
+ *
+ * @param fn The task function; it receives the task's `AbortSignal`.
+ * @param options `name`.
+ * @returns The task, awaitable.
+ * @throws {TypeError} If `fn` is not a function.
+ * @throws {InvalidStateError} Outside `run()` and any task group, or when the owning group is failing.
+ *
+ * @example
+ * ```ts
+ * import { createTask, run, sleep } from "@seed/aio";
+ * await run(async () => {
+ *   const task = createTask(async () => { await sleep(5); return "done"; });
+ *   console.log(await task); // "done"
+ * });
+ * ```
+ */
+export function createTask<T>(
+  fn: TaskFunction<T>,
+  options?: CreateTaskOptions,
+): Task<T> {
+  checkFunction(fn, "createTask()");
+  const name = taskName(options, "createTask()");
+  const nursery = nearestNursery(currentScope());
+  if (nursery === undefined) {
+    throw new InvalidStateError(
+      "createTask() needs a running aio loop: call it inside run() or a task group",
+    );
+  }
+  if (nursery.aborting) {
+    throw new InvalidStateError(
+      "Cannot create a task: its task group is shutting down after a failure",
+    );
+  }
+  return nursery.spawn(fn, name);
+}
+
+/**
+ * The task whose code is running now, or `undefined` outside any task.
+ * Mirrors `asyncio.current_task()`.
+ *
+ * @returns The current task.
+ *
+ * @example
+ * ```ts
+ * import { createTask, currentTask, run } from "@seed/aio";
+ * await run(async () => {
+ *   const task = createTask(() => currentTask()?.name, { name: "worker" });
+ *   console.log(await task); // "worker"
+ * });
+ * ```
+ */
+export function currentTask(): Task<unknown> | undefined {
+  return currentScope()?.task as Task<unknown> | undefined;
+}
+
+/**
+ * Every task of the current `run` that is not done yet (empty outside one).
+ * Mirrors `asyncio.all_tasks()`.
+ *
+ * @returns The live tasks, parents before children.
+ *
+ * @example
+ * ```ts
+ * import { allTasks, createTask, run, sleep } from "@seed/aio";
+ * await run(async () => {
+ *   createTask(() => sleep(10));
+ *   await sleep(0);
+ *   console.log(allTasks().length); // 2: main and the sleeper
+ * });
+ * ```
+ */
+export function allTasks(): Task<unknown>[] {
+  let root = currentScope();
+  if (root === undefined) return [];
+  while (root.parent !== undefined) root = root.parent;
+  const tasks: Task<unknown>[] = [];
+  const visit = (scope: Scope): void => {
+    const task = scope.task;
+    if (
+      task !== undefined && task.scope === scope && task instanceof Task &&
+      !task.done()
+    ) {
+      tasks.push(task);
+    }
+    for (const child of scope.children()) visit(child);
+  };
+  visit(root);
+  return tasks;
+}
+
+/**
+ * The `AbortSignal` of the current scope: aborted when the current task, or
+ * any scope around the caller, is cancelled. Hand it to `fetch`, `Deno` APIs
+ * and `@std/async`. Outside any task, a signal that never aborts.
+ *
+ * @returns The signal.
+ *
+ * @example
+ * ```ts
+ * import { currentSignal, run } from "@seed/aio";
+ * await run(() => {
+ *   console.log(currentSignal().aborted); // false
+ * });
+ * ```
+ */
+export function currentSignal(): AbortSignal {
+  return currentScope()?.signal ?? neverAborted;
+}
+
+const neverAborted = new AbortController().signal;

@@ -1,0 +1,183 @@
+/**
+ * `timeout(ms, fn)` and `timeoutAt(deadline, fn)`: run `fn` in a scope that
+ * is cancelled when the deadline passes, then throw `TimeoutError`. Sugar
+ * over the cancellation scope, like Trio's `fail_after`. Mirrors
+ * `asyncio.timeout` and `asyncio.timeout_at`.
+ *
+ * @module
+ */
+
+import { InvalidStateError, isCancelled, TimeoutError } from "./errors.ts";
+import { cancelTimer, now, schedule, type Timer } from "./_timers.ts";
+import {
+  checkDelay,
+  checkFunction,
+  currentScope,
+  Scope,
+  storage,
+} from "./_scope.ts";
+
+/** The scope a timed function runs in: its deadline can be read and moved. */
+export interface TimeoutScope {
+  /** Aborted when the deadline passes or the surrounding work is cancelled. */
+  readonly signal: AbortSignal;
+  /** The deadline on `getRunningLoop().time()`'s scale; `Infinity` for none. */
+  readonly deadline: number;
+  /** Whether the deadline passed and cancelled the scope. */
+  readonly expired: boolean;
+  /**
+   * Moves the deadline (absolute, like `asyncio.Timeout.reschedule`);
+   * `Infinity` removes it, a past one expires at once.
+   */
+  reschedule(deadline: number): void;
+}
+
+/** @internal A deadline attached to a scope. */
+class DeadlineScope implements TimeoutScope {
+  readonly #scope: Scope;
+  #timer: Timer | undefined;
+  #deadline = Infinity;
+  #expired = false;
+
+  constructor(scope: Scope, deadline: number) {
+    this.#scope = scope;
+    this.reschedule(deadline);
+  }
+
+  get signal(): AbortSignal {
+    return this.#scope.signal;
+  }
+
+  get deadline(): number {
+    return this.#deadline;
+  }
+
+  get expired(): boolean {
+    return this.#expired;
+  }
+
+  reschedule(deadline: number): void {
+    checkDelay(deadline, "reschedule()");
+    if (this.#scope.closed) {
+      throw new InvalidStateError(
+        "Cannot reschedule: the timeout scope was left",
+      );
+    }
+    if (this.#expired) {
+      throw new InvalidStateError(
+        "Cannot reschedule: the timeout has already expired",
+      );
+    }
+    this.#deadline = deadline;
+    if (this.#timer !== undefined) cancelTimer(this.#timer);
+    this.#timer = undefined;
+    if (deadline === Infinity) return;
+    if (deadline <= now()) this.#expire();
+    else this.#timer = schedule(deadline, () => this.#expire());
+  }
+
+  #expire(): void {
+    this.#timer = undefined;
+    this.#expired = true;
+    this.#scope.cancel("deadline exceeded");
+  }
+
+  dispose(): void {
+    if (this.#timer !== undefined) cancelTimer(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/** @internal Runs `fn` under a deadline; on expiry throws or returns `undefined`. */
+export async function withDeadline<T>(
+  deadline: number,
+  fn: (scope: TimeoutScope) => T | PromiseLike<T>,
+  onExpiry: "throw" | "undefined",
+  what: string,
+): Promise<T | undefined> {
+  const parent = currentScope();
+  const scope = new Scope(parent, parent?.task, what);
+  const timeoutScope = new DeadlineScope(scope, deadline);
+  try {
+    return await storage.run(scope, fn, timeoutScope);
+  } catch (error) {
+    // Only the scope whose own deadline passed turns the cancellation into
+    // a timeout; a cancellation from further out stays a CancelledError.
+    if (timeoutScope.expired && isCancelled(error) && !scope.outerCancelled()) {
+      if (onExpiry === "undefined") return undefined;
+      throw new TimeoutError(`${what}: deadline exceeded`, { cause: error });
+    }
+    throw error;
+  } finally {
+    timeoutScope.dispose();
+    scope.close();
+  }
+}
+
+/**
+ * Runs `fn` and cancels it if it takes longer than `ms` milliseconds, then
+ * throws `TimeoutError` once it has unwound. `fn` gets a {@linkcode TimeoutScope}
+ * (`signal`, `deadline`, `expired`, `reschedule`). A cancellation from outside
+ * stays a `CancelledError`. `0` or a negative `ms` expires at once.
+ *
+ * Mirrors `async with asyncio.timeout(delay):`, in milliseconds.
+ *
+ * @param ms Milliseconds allowed (`Infinity` for no limit).
+ * @param fn The work; receives the timeout scope.
+ * @returns What `fn` returned.
+ * @throws {TimeoutError} If the deadline passed (its `cause` is the CancelledError).
+ * @throws {TypeError} If `ms` is not a number or `fn` not a function.
+ *
+ * @example
+ * ```ts
+ * import { sleep, timeout, TimeoutError } from "@seed/aio";
+ * console.log(await timeout(1_000, () => sleep(5, "in time"))); // "in time"
+ * try {
+ *   await timeout(5, () => sleep(1_000));
+ * } catch (error) {
+ *   console.log(error instanceof TimeoutError); // true
+ * }
+ * ```
+ */
+export function timeout<T>(
+  ms: number,
+  fn: (scope: TimeoutScope) => T | PromiseLike<T>,
+): Promise<T> {
+  checkDelay(ms, "timeout()");
+  checkFunction(fn, "timeout()");
+  return withDeadline(now() + ms, fn, "throw", "timeout()") as Promise<T>;
+}
+
+/**
+ * Like {@linkcode timeout} with an absolute deadline on the loop's clock
+ * (`getRunningLoop().time()`).
+ *
+ * Mirrors `asyncio.timeout_at(when)`.
+ *
+ * @param deadline When to give up, in ms on the loop's clock.
+ * @param fn The work; receives the timeout scope.
+ * @returns What `fn` returned.
+ * @throws {TimeoutError} If the deadline passed.
+ * @throws {TypeError} If `deadline` is not a number or `fn` not a function.
+ *
+ * @example
+ * ```ts
+ * import { getRunningLoop, run, sleep, timeoutAt } from "@seed/aio";
+ * await run(async () => {
+ *   const loop = getRunningLoop();
+ *   const value = await timeoutAt(loop.time() + 1_000, async (scope) => {
+ *     scope.reschedule(scope.deadline + 1_000); // more time
+ *     return await sleep(5, "ok");
+ *   });
+ *   console.log(value); // "ok"
+ * });
+ * ```
+ */
+export function timeoutAt<T>(
+  deadline: number,
+  fn: (scope: TimeoutScope) => T | PromiseLike<T>,
+): Promise<T> {
+  checkDelay(deadline, "timeoutAt()");
+  checkFunction(fn, "timeoutAt()");
+  return withDeadline(deadline, fn, "throw", "timeoutAt()") as Promise<T>;
+}

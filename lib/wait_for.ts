@@ -1,0 +1,55 @@
+/**
+ * `waitFor(fnOrPromise, ms)`: await with a time limit. Mirrors
+ * `asyncio.wait_for`.
+ *
+ * @module
+ */
+
+import { now } from "./_timers.ts";
+import { checkDelay } from "./_scope.ts";
+import { type Awaitable, awaitIn, checkAwaitable } from "./_awaitables.ts";
+import { withDeadline } from "./timeout.ts";
+import { currentScope } from "./_scope.ts";
+
+/**
+ * Waits for `work` for at most `ms` milliseconds. A function runs in the
+ * timed scope (it gets the scope's signal); a Task or Future is cancelled on
+ * expiry and awaited until it has unwound; a plain promise is abandoned.
+ * Then `TimeoutError` is thrown. `ms` of `null`/`undefined` waits forever.
+ *
+ * Mirrors `asyncio.wait_for(aw, timeout)`, in milliseconds.
+ *
+ * @param work A task function, or a promise, Task or Future.
+ * @param ms The limit in milliseconds (`null`/`undefined`: none).
+ * @returns What the work returns.
+ * @throws {TimeoutError} If the limit passed.
+ * @throws {TypeError} If `work` is not awaitable or `ms` is not a number.
+ *
+ * @example
+ * ```ts
+ * import { sleep, waitFor, TimeoutError } from "@seed/aio";
+ * try {
+ *   await waitFor(() => sleep(1_000), 10);
+ * } catch (error) {
+ *   console.log(error instanceof TimeoutError ? "timeout!" : error);
+ * }
+ * ```
+ */
+export function waitFor<T>(
+  work: Awaitable<T>,
+  ms: number | null | undefined,
+): Promise<T> {
+  checkAwaitable(work, "waitFor()");
+  const deadline = ms === null || ms === undefined
+    ? Infinity
+    : now() + checkDelay(ms, "waitFor()");
+  return withDeadline(
+    deadline,
+    (scope) =>
+      typeof work === "function"
+        ? work(scope.signal)
+        : awaitIn(work, currentScope()),
+    "throw",
+    "waitFor()",
+  ) as Promise<T>;
+}
