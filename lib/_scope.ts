@@ -57,7 +57,10 @@ export class Scope {
   nursery: ScopeNursery | undefined = undefined;
   /** A label for debugging (the task tree). */
   label: string;
-  #children: Set<Scope> | undefined;
+  // Children as an intrusive doubly linked list: one per task, so no Set.
+  #firstChild: Scope | undefined;
+  #prevSibling: Scope | undefined;
+  #nextSibling: Scope | undefined;
   #hooks: Set<CancelHook> | undefined;
   #controller: AbortController | undefined;
 
@@ -74,7 +77,12 @@ export class Scope {
     this.shielded = shielded;
     this.label = label;
     if (parent !== undefined) {
-      (parent.#children ??= new Set()).add(this);
+      const first = parent.#firstChild;
+      if (first !== undefined) {
+        first.#prevSibling = this;
+        this.#nextSibling = first;
+      }
+      parent.#firstChild = this;
       if (!shielded && parent.cancelled) {
         this.cancelled = true;
         this.reason = parent.reason;
@@ -92,9 +100,13 @@ export class Scope {
     return this.#controller.signal;
   }
 
-  /** The live child scopes (for the task tree). */
-  children(): Iterable<Scope> {
-    return this.#children ?? [];
+  /** The live child scopes, oldest first (for the task tree). */
+  children(): Scope[] {
+    const list: Scope[] = [];
+    for (let c = this.#firstChild; c !== undefined; c = c.#nextSibling) {
+      list.push(c);
+    }
+    return list.reverse();
   }
 
   /**
@@ -120,10 +132,13 @@ export class Scope {
       this.#hooks = undefined;
       for (const hook of hooks) hook(this.deliver());
     }
-    if (this.#children !== undefined) {
-      for (const child of this.#children) {
-        if (!child.shielded) child.#propagate(reason, error);
-      }
+    // A child may close (and unlink itself) while it is being cancelled,
+    // so read the next sibling first.
+    let child = this.#firstChild;
+    while (child !== undefined) {
+      const next: Scope | undefined = child.#nextSibling;
+      if (!child.shielded) child.#propagate(reason, error);
+      child = next;
     }
   }
 
@@ -155,7 +170,15 @@ export class Scope {
     if (this.closed) return;
     this.closed = true;
     this.#hooks = undefined;
-    if (this.parent !== undefined) this.parent.#children?.delete(this);
+    const parent = this.parent;
+    if (parent === undefined) return;
+    const prev = this.#prevSibling;
+    const next = this.#nextSibling;
+    if (prev === undefined) {
+      if (parent.#firstChild === this) parent.#firstChild = next;
+    } else prev.#nextSibling = next;
+    if (next !== undefined) next.#prevSibling = prev;
+    this.#prevSibling = this.#nextSibling = undefined;
   }
 
   /** True if an ancestor (not crossing a shield) is cancelled. */

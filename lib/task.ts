@@ -63,8 +63,8 @@ export interface TaskObserver {
  * ```
  */
 export class Task<T = unknown> extends Future<T> {
-  /** The task's name. */
-  readonly name: string;
+  #name: string | undefined;
+  readonly #id: number = ++counter;
   /** @internal The task's own scope. */
   readonly scope: Scope;
   /** @internal Whether its own cancellation reached a cancellation point. */
@@ -85,10 +85,15 @@ export class Task<T = unknown> extends Future<T> {
     shielded: boolean,
   ) {
     super();
-    this.name = name ?? `Task-${++counter}`;
+    this.#name = name;
     this.#fn = fn;
     this.#nursery = nursery;
-    this.scope = new Scope(nursery.scope, this, this.name, shielded);
+    this.scope = new Scope(nursery.scope, this, "task", shielded);
+  }
+
+  /** The task's name (`Task-N` unless one was given). */
+  get name(): string {
+    return this.#name ??= `Task-${this.#id}`;
   }
 
   /** The task's `AbortSignal`: aborted when it is cancelled. */
@@ -170,7 +175,11 @@ export class Task<T = unknown> extends Future<T> {
     this.#nursery.observer?.started?.(this);
     let result: T | PromiseLike<T>;
     try {
-      result = storage.run(this.scope, fn, this.scope.signal);
+      // The signal is made only for functions that take it: an
+      // AbortController per task would cost more than the rest of a spawn.
+      result = fn.length === 0
+        ? storage.run(this.scope, fn as () => T | PromiseLike<T>)
+        : storage.run(this.scope, fn, this.scope.signal);
     } catch (error) {
       this.#finish(false, error);
       return;

@@ -1,0 +1,393 @@
+/**
+ * aio's task runner, behind `deno task test|check|demo|bench`.
+ *
+ * deno.json maps `@std/*` to JSR. Some networks reach the npm registry but
+ * not JSR; there, `compat/import_map.json` maps the same specifiers to the
+ * thin adapters in `compat/std/` (over `node:` built-ins and npm packages).
+ * This runner decides once per run which world it is in, with a `deno cache`
+ * of the JSR packages that is killed after two seconds, so that no probe can
+ * hang; `AIO_STD=jsr|npm` skips the probe. It announces the choice in one
+ * line, then runs every step with `Deno.execPath()`, adding
+ * `--import-map=<abs path>` in fallback mode (the flag replaces deno.json's
+ * imports). Children inherit `AIO_STD` (so nested runs do not probe again)
+ * and `AIO_DENO_FLAGS` (space-separated flags, possibly empty) for tests
+ * that spawn scripts as subprocesses.
+ *
+ * Usage: deno run -A tools/task.ts <command> [args...]
+ *
+ *   test [--quick] [deno test args]  the quality gates, then the test suite;
+ *                                    `--quick` or AIO_SKIP_GATES=1 skips gates
+ *   check                            the quality gates only
+ *   demo [args]                      scripts/demo.ts
+ *   bench [args]                     deno bench, then each bench/*_peer.ts
+ *   run <file> [args]                deno run -A with the chosen flags
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+
+/** Where `@std/*` comes from: JSR itself, or the npm-only fallback. */
+export type Mode = "jsr" | "npm";
+
+/** One `deno` invocation: a name for messages and the arguments. */
+export interface Step {
+  /** What the step is called when it fails. */
+  name: string;
+  /** Arguments after the deno executable. */
+  args: string[];
+  /** Whether to echo a plain "N passed, N failed" line after it. */
+  summarize?: boolean;
+}
+
+/** What {@linkcode plan} needs to know about the working tree. */
+export interface PlanContext {
+  /** Extra deno flags for the chosen mode (see {@linkcode denoFlags}). */
+  flags: string[];
+  /** Files and folders for `deno check`. */
+  checkTargets: string[];
+  /** Whether mod.ts exists (for `deno doc --lint`). */
+  hasMod: boolean;
+  /** `bench/*_peer.ts` scripts, run after `deno bench`. */
+  peers: string[];
+  /** Skip the quality gates before the tests. */
+  skipGates: boolean;
+}
+
+/** The result of choosing a mode, with why. */
+export interface Choice {
+  /** The mode chosen. */
+  mode: Mode;
+  /** Why, in a few words (shown in the announcement). */
+  reason: string;
+}
+
+/** How long the JSR probe may take before it is killed. */
+export const PROBE_TIMEOUT_MS = 2000;
+
+/** Folders and files type-checked by the `check` gate, when present. */
+export const CHECK_CANDIDATES: readonly string[] = [
+  "mod.ts",
+  "lib",
+  "tests",
+  "scripts",
+  "bench",
+  "tools",
+  "compat",
+];
+
+/**
+ * The deno flags for a mode: the fallback import map, or nothing.
+ *
+ * @param mode The chosen mode.
+ * @param importMap Absolute path of compat/import_map.json.
+ * @returns Flags to add to `deno run|test|check|bench|doc`.
+ */
+export function denoFlags(mode: Mode, importMap: string): string[] {
+  return mode === "npm" ? [`--import-map=${importMap}`] : [];
+}
+
+/**
+ * The JSR specifiers among deno.json's imports: what the probe fetches.
+ *
+ * @param imports deno.json's `imports`.
+ * @returns The `jsr:` targets, deduplicated.
+ */
+export function jsrSpecifiers(imports: Record<string, string>): string[] {
+  return [
+    ...new Set(Object.values(imports).filter((t) => t.startsWith("jsr:"))),
+  ];
+}
+
+/**
+ * The one line that announces the mode.
+ *
+ * @param choice The mode and why.
+ * @returns The line, without a newline.
+ */
+export function announce(choice: Choice): string {
+  const where = choice.mode === "jsr" ? "JSR" : "the npm-only fallback";
+  return `aio: @std/* from ${where} (${choice.reason})`;
+}
+
+/**
+ * Reads `AIO_STD`, if it forces a mode.
+ *
+ * @param value The variable's value.
+ * @returns The forced choice, or undefined to probe.
+ */
+export function forcedChoice(value: string | undefined): Choice | undefined {
+  if (value === "jsr" || value === "npm") {
+    return { mode: value, reason: `forced by AIO_STD=${value}` };
+  }
+  if (value) throw new Error(`AIO_STD must be "jsr" or "npm", not "${value}"`);
+  return undefined;
+}
+
+function gates(ctx: PlanContext): Step[] {
+  const steps: Step[] = [
+    { name: "fmt", args: ["fmt", "--check"] },
+    { name: "lint", args: ["lint"] },
+    { name: "check", args: ["check", ...ctx.flags, ...ctx.checkTargets] },
+  ];
+  if (ctx.hasMod) {
+    steps.push(
+      { name: "doc-lint", args: ["doc", "--lint", ...ctx.flags, "mod.ts"] },
+      // publish takes its imports from deno.json alone; the published files
+      // import nothing from @std, so this passes without JSR too.
+      { name: "publish", args: ["publish", "--dry-run", "--allow-dirty"] },
+    );
+  }
+  return steps;
+}
+
+/**
+ * The deno invocations for a command, in order.
+ *
+ * @param command test, check, demo, bench or run.
+ * @param args The command's own arguments.
+ * @param ctx Flags and what the tree holds.
+ * @returns The steps; the run stops at the first that fails.
+ */
+export function plan(
+  command: string,
+  args: string[],
+  ctx: PlanContext,
+): Step[] {
+  switch (command) {
+    case "test": {
+      const quick = args.includes("--quick");
+      const rest = args.filter((a) => a !== "--quick");
+      const suite: Step = {
+        name: "test",
+        args: [
+          "test",
+          "-A",
+          "--sanitize-ops",
+          "--sanitize-resources",
+          "--doc",
+          "--parallel",
+          ...ctx.flags,
+          ...rest,
+        ],
+        summarize: true,
+      };
+      return quick || ctx.skipGates ? [suite] : [...gates(ctx), suite];
+    }
+    case "check":
+      return gates(ctx);
+    case "demo":
+      return [{
+        name: "demo",
+        args: ["run", "-A", ...ctx.flags, "scripts/demo.ts", ...args],
+      }];
+    case "bench":
+      return [
+        {
+          name: "bench",
+          args: ["bench", "-A", "--permit-no-files", ...ctx.flags, ...args],
+        },
+        ...ctx.peers.map((peer) => ({
+          name: peer,
+          args: ["run", "-A", ...ctx.flags, peer],
+        })),
+      ];
+    case "run":
+      if (args.length === 0) throw new Error("run needs a file to run");
+      return [{ name: args[0], args: ["run", "-A", ...ctx.flags, ...args] }];
+    default:
+      throw new Error(`unknown command "${command}"`);
+  }
+}
+
+/**
+ * Finds deno test's closing counts in its output.
+ *
+ * @param output What deno test printed (colors allowed).
+ * @returns A plain "N passed, N failed[, N skipped]" line, or undefined.
+ */
+export function testSummary(output: string): string | undefined {
+  // deno-lint-ignore no-control-regex
+  const text = output.replace(/\x1b\[[0-9;]*m/g, "");
+  const matches = [
+    ...text.matchAll(
+      /(\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed(?: \(\d+ steps?\))?(?: \| (\d+) ignored)?/g,
+    ),
+  ];
+  const last = matches.at(-1);
+  if (!last) return undefined;
+  const skipped = last[3] && last[3] !== "0" ? `, ${last[3]} skipped` : "";
+  return `${last[1]} passed, ${last[2]} failed${skipped}`;
+}
+
+/**
+ * Whether JSR answers: `deno cache` of the given specifiers must succeed
+ * within `timeoutMs`, or the probe is killed and counted as a no.
+ *
+ * @param specifiers The `jsr:` specifiers to fetch.
+ * @param timeoutMs The time limit.
+ * @param deno The deno executable (a stand-in in tests).
+ * @returns The mode and why.
+ */
+export async function probeJsr(
+  specifiers: string[],
+  timeoutMs: number = PROBE_TIMEOUT_MS,
+  deno: string = Deno.execPath(),
+): Promise<Choice> {
+  if (specifiers.length === 0) return { mode: "jsr", reason: "no JSR imports" };
+  const child = new Deno.Command(deno, {
+    args: ["cache", "--quiet", "--no-config", ...specifiers],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // It exited in the meantime.
+    }
+  }, timeoutMs);
+  try {
+    const status = await child.status;
+    if (timedOut) {
+      return {
+        mode: "npm",
+        reason: `JSR probe timed out after ${timeoutMs} ms`,
+      };
+    }
+    return status.success
+      ? { mode: "jsr", reason: "JSR reachable" }
+      : { mode: "npm", reason: "JSR unreachable" };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function hasTypeScript(path: string): Promise<boolean> {
+  const info = await Deno.stat(path);
+  if (info.isFile) return true;
+  for await (const entry of Deno.readDir(path)) {
+    if (entry.isFile && /\.(ts|tsx|mts)$/.test(entry.name)) return true;
+    if (entry.isDirectory && await hasTypeScript(`${path}/${entry.name}`)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+async function context(
+  flags: string[],
+  skipGates: boolean,
+): Promise<PlanContext> {
+  const checkTargets: string[] = [];
+  for (const target of CHECK_CANDIDATES) {
+    // deno check fails on a folder holding no modules yet.
+    if (await exists(target) && await hasTypeScript(target)) {
+      checkTargets.push(target);
+    }
+  }
+  const peers: string[] = [];
+  if (await exists("bench")) {
+    for await (const entry of Deno.readDir("bench")) {
+      if (entry.isFile && entry.name.endsWith("_peer.ts")) {
+        peers.push(`bench/${entry.name}`);
+      }
+    }
+  }
+  peers.sort();
+  return {
+    flags,
+    checkTargets,
+    hasMod: await exists("mod.ts"),
+    peers,
+    skipGates,
+  };
+}
+
+async function runStep(step: Step): Promise<number> {
+  // Piped only off a terminal (CI): there the closing counts are repeated
+  // as a plain line; on a terminal deno keeps its colors and layout.
+  const pipe = step.summarize && !Deno.stdout.isTerminal();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: step.args,
+    stdin: "inherit",
+    stdout: pipe ? "piped" : "inherit",
+    stderr: "inherit",
+  }).spawn();
+  let tail = "";
+  if (pipe) {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stdout) {
+      await Deno.stdout.write(chunk);
+      tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4096);
+    }
+  }
+  const { code } = await child.status;
+  const summary = pipe ? testSummary(tail) : undefined;
+  if (summary) console.log(`${step.name}: ${summary}`);
+  return code;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (!command || command === "help" || command === "--help") {
+    console.log(
+      "usage: deno run -A tools/task.ts <test|check|demo|bench|run> [args...]",
+    );
+    return command ? 0 : 2;
+  }
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  Deno.chdir(root);
+  const config: { imports?: Record<string, string> } = JSON.parse(
+    await Deno.readTextFile("deno.json"),
+  );
+  let forced: Choice | undefined;
+  try {
+    forced = forcedChoice(Deno.env.get("AIO_STD"));
+  } catch (error) {
+    console.error(`aio: ${(error as Error).message}`);
+    return 2;
+  }
+  const choice = forced ?? await probeJsr(jsrSpecifiers(config.imports ?? {}));
+  console.error(announce(choice));
+
+  const importMap = fileURLToPath(
+    new URL("../compat/import_map.json", import.meta.url),
+  );
+  const flags = denoFlags(choice.mode, importMap);
+  Deno.env.set("AIO_STD", choice.mode);
+  Deno.env.set("AIO_DENO_FLAGS", flags.join(" "));
+
+  const skipGates = Deno.env.get("AIO_SKIP_GATES") === "1";
+  let steps: Step[];
+  try {
+    steps = plan(command, args, await context(flags, skipGates));
+  } catch (error) {
+    console.error(`aio: ${(error as Error).message}`);
+    return 2;
+  }
+  for (const step of steps) {
+    const code = await runStep(step);
+    if (code !== 0) {
+      console.error(`aio: ${step.name} failed (exit code ${code})`);
+      return code;
+    }
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
