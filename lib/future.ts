@@ -203,9 +203,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this.#retrieved = true;
   }
 
-  /** @internal The raw outcome: [state, value]. */
-  _outcome(): [number, unknown] {
-    return [this.#state, this.#value];
+  /** @internal The raw state (see FutureState). */
+  _state(): number {
+    return this.#state;
+  }
+
+  /** @internal The raw value: result, exception or CancelledError. */
+  _value(): unknown {
+    return this.#value;
   }
 
   /** @internal Settles and runs the callbacks (Task uses it). */

@@ -77,7 +77,7 @@ export async function run<T>(
   const root = new Scope(undefined, undefined, "run()", false, loop);
   const failed: Task<unknown>[] = [];
   const nursery = new Nursery(root, (task) => {
-    if (task._outcome()[0] === FutureState.REJECTED) failed.push(task);
+    if (task._state() === FutureState.REJECTED) failed.push(task);
   }, options?.observer);
   loop._bind(nursery);
   const mainTask = nursery.spawn(main, "main");
@@ -103,7 +103,7 @@ export async function run<T>(
   }
   for (const task of failed) {
     if (task === mainTask || task._retrieved()) continue;
-    const error = task._outcome()[1];
+    const error = task._value();
     task._markRetrieved();
     if (options?.onUnobservedError !== undefined) {
       options.onUnobservedError(error, task);

@@ -185,13 +185,22 @@ export class Task<T = unknown> extends Future<T> {
       return;
     }
     if (result !== null && typeof result === "object" && "then" in result) {
-      Promise.resolve(result).then(
-        (value) => this.#finish(true, value),
-        (error) => this.#finish(false, error),
-      );
+      this.#settleWhenDone(result);
     } else {
       this.#finish(true, result);
     }
+  }
+
+  // An async method allocates less per task than two `then` closures.
+  async #settleWhenDone(result: PromiseLike<T>): Promise<void> {
+    let value: T;
+    try {
+      value = await result;
+    } catch (error) {
+      this.#finish(false, error);
+      return;
+    }
+    this.#finish(true, value);
   }
 
   #finish(ok: boolean, value: unknown): void {

@@ -192,10 +192,10 @@ export class TaskGroup {
       task.addDoneCallback(() => {
         if (isStarted) return;
         this.#starting.delete(task);
-        const [state, value] = task._outcome();
+        const value = task._value();
         task._markRetrieved();
         reject(
-          state === FutureState.FULFILLED
+          task._state() === FutureState.FULFILLED
             ? new InvalidStateError(
               `${task.describe()} returned without calling started()`,
             )
@@ -256,10 +256,9 @@ export class TaskGroup {
 
   #childDone(task: Task<unknown>): void {
     if (this.#starting.has(task)) return; // start() reports it
-    const [state, value] = task._outcome();
-    if (state !== FutureState.REJECTED) return;
+    if (task._state() !== FutureState.REJECTED) return;
     task._markRetrieved();
-    this.#errors.push(value);
+    this.#errors.push(task._value());
     if (!this.#supervise) this.#abort();
   }
 }
