@@ -60,7 +60,7 @@ export { gather, type GatherItem, type GatherOptions } from "./lib/gather.ts";
 export { timeout, timeoutAt, type TimeoutScope } from "./lib/timeout.ts";
 export { moveOnAfter } from "./lib/move_on_after.ts";
 export { waitFor } from "./lib/wait_for.ts";
-export { shield } from "./lib/shield.ts";
+export { shield, type ShieldOptions } from "./lib/shield.ts";
 export {
   type ReturnWhen,
   wait,
@@ -74,9 +74,73 @@ export {
   type RunMainOptions,
   type RunOptions,
 } from "./lib/run.ts";
+// Debugging: debug mode, traces, the task tree.
+export {
+  type ChromeTrace,
+  type DebugOptions,
+  type DebugWarning,
+  type TraceEvent,
+} from "./lib/run.ts";
+export {
+  formatTaskTree,
+  taskTree,
+  type TaskTreeNode,
+} from "./lib/task_tree.ts";
 export {
   EventLoop,
   type ExceptionHandler,
   getRunningLoop,
   Handle,
 } from "./lib/event_loop.ts";
+// Synchronization primitives and queues.
+export { Lock, type LockGuard } from "./lib/lock.ts";
+export { Event } from "./lib/event.ts";
+export { Condition } from "./lib/condition.ts";
+export { Semaphore } from "./lib/semaphore.ts";
+export { BoundedSemaphore } from "./lib/bounded_semaphore.ts";
+export { Barrier, BrokenBarrierError } from "./lib/barrier.ts";
+export {
+  Queue,
+  QueueEmpty,
+  QueueFull,
+  type QueueOptions,
+  QueueShutDown,
+} from "./lib/queue.ts";
+export {
+  type Comparator,
+  compareItems,
+  PriorityQueue,
+  type PriorityQueueOptions,
+} from "./lib/priority_queue.ts";
+export { LifoQueue } from "./lib/lifo_queue.ts";
+// TCP streams.
+export {
+  openConnection,
+  type OpenConnectionOptions,
+  type StreamConnection,
+} from "./lib/open_connection.ts";
+export {
+  type ConnectionHandler,
+  Server,
+  type ServerErrorContext,
+  type ServerOptions,
+  startServer,
+} from "./lib/start_server.ts";
+export {
+  IncompleteReadError,
+  LimitOverrunError,
+  StreamReader,
+  type StreamReaderOptions,
+} from "./lib/stream_reader.ts";
+export { type SocketAddress, StreamWriter } from "./lib/stream_writer.ts";
+// Worker offload: toThread, WorkerPool, executors.
+export { type Executor } from "./lib/executor.ts";
+export { toThread } from "./lib/to_thread.ts";
+export {
+  WorkerError,
+  WorkerPool,
+  type WorkerPoolOptions,
+  type WorkerPoolStats,
+  type WorkerRunOptions,
+  type Wrapped,
+} from "./lib/worker_pool.ts";

@@ -30,6 +30,29 @@ export interface ScopeNursery {
 /** A hook called once when a scope becomes cancelled. */
 export type CancelHook = (error: CancelledError) => void;
 
+/** What kind of wait a cancellation point is (for debug mode, traces, virtual time). */
+export type WaitKind = "sleep" | "promise" | "park" | "future" | "group";
+
+/**
+ * Sees every cancellation point that suspends: gets the scope, the kind of
+ * wait, a detail (the deadline, the future…) and the promise the caller will
+ * await, and returns the promise to hand back instead.
+ */
+export type WaitHook = <T>(
+  scope: Scope,
+  kind: WaitKind,
+  detail: unknown,
+  promise: Promise<T>,
+) => Promise<T>;
+
+/**
+ * Set only while debug mode, a trace or virtual time is active, so that the
+ * cancellation points cost one property read otherwise.
+ */
+export const waitHook: { current: WaitHook | undefined } = {
+  current: undefined,
+};
+
 /** The ambient current scope. */
 export const storage: AsyncLocalStorage<Scope> = new AsyncLocalStorage<Scope>();
 
@@ -216,7 +239,7 @@ export function cancellable<T>(
     onCancel?.();
     return Promise.reject(scope.deliver());
   }
-  return new Promise<T>((resolve, reject) => {
+  const waiting = new Promise<T>((resolve, reject) => {
     const unhook = scope.onCancel((error) => {
       onCancel?.();
       reject(error);
@@ -229,6 +252,10 @@ export function cancellable<T>(
       reject(error);
     });
   });
+  const hook = waitHook.current;
+  return hook === undefined
+    ? waiting
+    : hook(scope, "promise", promise, waiting);
 }
 
 /** Validates a duration in milliseconds (negative means already due). */

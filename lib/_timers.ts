@@ -47,6 +47,10 @@ export interface Timer {
 const heap: Timer[] = [];
 let seq = 0;
 let hostHandle: number | undefined;
+// The host functions that made hostHandle: FakeTime may swap the globals
+// while a host timer is pending, and each handle belongs to its own maker.
+let hostSet: typeof setTimeout | undefined;
+let hostClear: typeof clearTimeout | undefined;
 let hostWhen = Infinity;
 let hostDriver: HostDriver | undefined;
 
@@ -160,7 +164,7 @@ function fire(): void {
 
 function clearHost(): void {
   if (hostHandle !== undefined) {
-    globalThis.clearTimeout(hostHandle);
+    hostClear!(hostHandle);
     hostHandle = undefined;
   }
   hostWhen = Infinity;
@@ -177,13 +181,18 @@ function arm(): void {
   // A host timer already due no later than the new head is kept: it wakes a
   // little early and re-arms, which is cheaper than clear + set on every
   // cancelled head (the common case: a timeout whose work finished first).
-  if (hostHandle !== undefined && when >= hostWhen && when !== Infinity) {
+  if (
+    hostHandle !== undefined && when >= hostWhen && when !== Infinity &&
+    hostSet === globalThis.setTimeout
+  ) {
     return;
   }
   clearHost();
   if (when === Infinity) return;
   hostWhen = when;
-  hostHandle = globalThis.setTimeout(
+  hostSet = globalThis.setTimeout;
+  hostClear = globalThis.clearTimeout;
+  hostHandle = hostSet(
     fire,
     Math.max(0, when - now()),
   ) as unknown as number;

@@ -6,7 +6,7 @@
 // lost between a cancelled waiter and the next one. Cancellation is
 // level-triggered, so that waiter's next cancellation point throws anyway.
 
-import { currentScope, type Scope } from "./_scope.ts";
+import { currentScope, type Scope, waitHook } from "./_scope.ts";
 
 interface Waiter<T> {
   resolve: (value: T) => void;
@@ -40,7 +40,7 @@ export class WaitQueue<T = void> {
     if (scope !== undefined && scope.cancelled) {
       return Promise.reject(scope.deliver());
     }
-    return new Promise<T>((resolve, reject) => {
+    const waiting = new Promise<T>((resolve, reject) => {
       const waiter: Waiter<T> = {
         resolve,
         reject,
@@ -61,6 +61,10 @@ export class WaitQueue<T = void> {
         });
       }
     });
+    const hook = waitHook.current;
+    return hook === undefined || scope === undefined
+      ? waiting
+      : hook(scope, "park", this, waiting);
   }
 
   /** Wakes the oldest waiter with `value`; returns false if none was parked. */

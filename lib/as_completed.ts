@@ -8,7 +8,7 @@
 import { TimeoutError } from "./errors.ts";
 import type { Future } from "./future.ts";
 import { cancellable, checkDelay, show } from "./_scope.ts";
-import { type Awaitable, toFuture } from "./_awaitables.ts";
+import { type Awaitable, checkAwaitable, toFuture } from "./_awaitables.ts";
 import { now } from "./_timers.ts";
 import { withDeadline } from "./timeout.ts";
 
@@ -59,9 +59,12 @@ export function asCompleted<T>(
   const deadline = ms === undefined
     ? Infinity
     : now() + checkDelay(ms, "asCompleted()");
+  const list = [...items];
+  // Check every item before any function becomes a running task.
+  list.forEach((item, i) => checkAwaitable(item, `asCompleted() item ${i}`));
   const futures = [
     ...new Set(
-      [...items].map((item, i) => toFuture(item, `asCompleted() item ${i}`)),
+      list.map((item, i) => toFuture(item, `asCompleted() item ${i}`)),
     ),
   ];
   return new CompletionIterator(futures, deadline);

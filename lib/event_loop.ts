@@ -14,6 +14,7 @@ import {
   checkFunction,
   currentScope,
   type Scope,
+  show,
   storage,
 } from "./_scope.ts";
 import {
@@ -23,6 +24,8 @@ import {
   type TaskFunction,
   taskName,
 } from "./task.ts";
+import type { Executor } from "./executor.ts";
+import { defaultExecutor } from "./to_thread.ts";
 
 /**
  * A callback scheduled with `callSoon`, `callLater` or `callAt`.
@@ -206,6 +209,40 @@ export class EventLoop {
     const name = taskName(options, "EventLoop.createTask()");
     this.#checkOpen("create a task");
     return this.#root!.spawn(fn, name);
+  }
+
+  /**
+   * Runs the self-contained function `fn(...args)` in `executor` (a
+   * `WorkerPool`, or any `Executor`), or with `undefined` in this run's
+   * default pool (the one `toThread` uses), and returns its result. `fn`
+   * travels as source text: closures do not travel. A cancellation point.
+   *
+   * Mirrors `loop.run_in_executor(executor, func, *args)`.
+   *
+   * @param executor Where to run it; `undefined` (or `null`) for the default pool.
+   * @param fn A self-contained function.
+   * @param args Its arguments (structured-cloneable).
+   * @returns What `fn` returned (awaited).
+   * @throws {TypeError} If `executor` is not an Executor or `fn` cannot travel.
+   * @throws {InvalidStateError} If the loop is closed.
+   */
+  runInExecutor<A extends unknown[], R>(
+    executor: Executor | undefined | null,
+    fn: (...args: A) => R,
+    ...args: A
+  ): Promise<Awaited<R>> {
+    if (
+      executor !== undefined && executor !== null &&
+      typeof (executor as Partial<Executor>).submit !== "function"
+    ) {
+      throw new TypeError(
+        `runInExecutor(): executor must be an Executor or undefined, got ${
+          show(executor)
+        }`,
+      );
+    }
+    this.#checkOpen("run in an executor");
+    return (executor ?? defaultExecutor(this)).submit(fn, ...args);
   }
 
   /**

@@ -6,7 +6,7 @@
  */
 
 import { CancelledError, InvalidStateError } from "./errors.ts";
-import { currentScope, type Scope, show } from "./_scope.ts";
+import { currentScope, type Scope, show, waitHook } from "./_scope.ts";
 
 const PENDING = 0;
 const FULFILLED = 1;
@@ -254,7 +254,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
       return Promise.reject(scope.deliver());
     }
     if (this.#state !== PENDING) return this.#settled();
-    return new Promise<T>((resolve, reject) => {
+    const waiting = new Promise<T>((resolve, reject) => {
       const unhook = scope?.onCancel((error) => {
         const index = this.#callbacks?.indexOf(onDone) ?? -1;
         if (index >= 0) this.#callbacks!.splice(index, 1);
@@ -268,6 +268,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
       };
       (this.#callbacks ??= []).push(onDone);
     });
+    const hook = waitHook.current;
+    return hook === undefined || scope === undefined
+      ? waiting
+      : hook(scope, "future", this, waiting);
   }
 
   #settled(): Promise<T> {

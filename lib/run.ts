@@ -14,7 +14,71 @@ import {
   type TaskFunction,
   type TaskObserver,
 } from "./task.ts";
-import { EventLoop } from "./event_loop.ts";
+import { EventLoop, getRunningLoop } from "./event_loop.ts";
+import { checkInstrumentOptions, startInstruments } from "./_debug.ts";
+import { formatTaskTree, taskTree } from "./task_tree.ts";
+
+/**
+ * Options of debug mode (`run(main, { debug: true })`, or `AIO_DEBUG=1` in
+ * the environment).
+ */
+export interface DebugOptions {
+  /**
+   * Warn when the event loop is blocked longer than this many milliseconds,
+   * naming the task that ran. Default 100.
+   */
+  blockedThresholdMs?: number;
+  /** Receives each warning instead of it being printed to stderr. */
+  onWarning?: (warning: DebugWarning) => void;
+}
+
+/** A problem debug mode noticed. */
+export interface DebugWarning {
+  /**
+   * `"blocked"`: the event loop did not come back for longer than the
+   * threshold. `"unawaited"`: a task returned while a wait it began (a
+   * `sleep`, a lock, a Task…) was still pending: usually a missing `await`.
+   */
+  kind: "blocked" | "unawaited";
+  /** A one-line description, with the task's creation site. */
+  message: string;
+  /** The task at fault, when known. */
+  task: Task<unknown> | undefined;
+  /** For `"blocked"`: how long the loop was blocked, in milliseconds. */
+  durationMs?: number;
+}
+
+/** One event of the Chrome Trace Event format, as `run`'s `trace` records it. */
+export interface TraceEvent {
+  /** The task's name, `"await"`, `"start"`, `"cancel"`, `"spawn"` or metadata. */
+  name: string;
+  /** `"task"`, `"await"` or `"spawn"`. */
+  cat?: string;
+  /** Phase: `B`/`E` slices, `i` instants, `s`/`f` flows, `M` metadata. */
+  ph: string;
+  /** Microseconds since the run began, on aio's clock. */
+  ts: number;
+  /** Always 1. */
+  pid: number;
+  /** The lane: one per task (0 for the run itself). */
+  tid: number;
+  /** Flow id, linking a spawn in the parent's lane to the child's lane. */
+  id?: number;
+  /** Flow binding point. */
+  bp?: string;
+  /** Instant scope. */
+  s?: string;
+  /** Details: `task`, `parent` (lane), `scope`, `outcome`, `what`, `reason`. */
+  args?: Record<string, unknown>;
+}
+
+/** A trace in the Chrome Trace Event format (open it in Perfetto). */
+export interface ChromeTrace {
+  /** The events, in the order they happened. */
+  traceEvents: TraceEvent[];
+  /** How viewers show time. */
+  displayTimeUnit: "ms";
+}
 
 /** Options for {@linkcode run}. */
 export interface RunOptions {
@@ -26,6 +90,19 @@ export interface RunOptions {
    * printed to stderr ("exception was never retrieved").
    */
   onUnobservedError?: (error: unknown, task: Task<unknown>) => void;
+  /**
+   * Debug mode: warns when the loop is blocked (naming the task), when a
+   * task returns without awaiting work it started, and keeps each task's
+   * creation stack (shown in reports and the task tree). Also turned on by
+   * the environment variable `AIO_DEBUG=1`; `false` overrides it.
+   */
+  debug?: boolean | DebugOptions;
+  /**
+   * Records spawns, starts, cancels, settles and waits in the Chrome Trace
+   * Event format: a file path (written when the run ends) or a function
+   * that receives the trace. Also turned on by `AIO_TRACE=path`.
+   */
+  trace?: string | ((trace: ChromeTrace) => void);
   /** @internal Debug and trace hooks. */
   observer?: TaskObserver;
 }
@@ -40,7 +117,7 @@ export interface RunOptions {
  * Mirrors `asyncio.run(main())`.
  *
  * @param main The root task; receives its `AbortSignal`.
- * @param options `signal`, `onUnobservedError`.
+ * @param options `signal`, `onUnobservedError`, `debug`, `trace`.
  * @returns What `main` returned.
  * @throws {InvalidStateError} If called inside another `run`.
  * @throws {TypeError} If `main` is not a function.
@@ -67,18 +144,21 @@ export async function run<T>(
       `run(): options must be an object, got ${show(options)}`,
     );
   }
+  checkRunOptions(options);
   const outer = currentScope()?.loop;
   if (outer !== undefined && !outer.closed) {
     throw new InvalidStateError(
       "run() cannot be called from a running event loop",
     );
   }
+  checkInstrumentOptions(options, "run()");
   const loop = new EventLoop();
   const root = new Scope(undefined, undefined, "run()", false, loop);
   const failed: Task<unknown>[] = [];
+  const instruments = startInstruments(options, loop);
   const nursery = new Nursery(root, (task) => {
     if (task._state() === FutureState.REJECTED) failed.push(task);
-  }, options?.observer);
+  }, options?.observer ?? instruments);
   loop._bind(nursery);
   const mainTask = nursery.spawn(main, "main");
   const signal = options?.signal;
@@ -100,6 +180,7 @@ export async function run<T>(
     signal?.removeEventListener("abort", onAbort);
     await loop._close();
     root.close();
+    await instruments?.finish();
   }
   for (const task of failed) {
     if (task === mainTask || task._retrieved()) continue;
@@ -111,28 +192,59 @@ export async function run<T>(
       console.error(
         `aio: ${task.describe()} exception was never retrieved:`,
         error,
+        ...(task.creationStack === undefined ? [] : [
+          `\n${task.describe()} was created at:\n  ${
+            task.creationStack.replaceAll("\n", "\n  ")
+          }`,
+        ]),
       );
     }
   }
   return mainTask.result();
 }
 
+function checkRunOptions(options: RunOptions | undefined): void {
+  if (options === undefined) return;
+  const { signal, onUnobservedError } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `run(): signal must be an AbortSignal, got ${show(signal)}`,
+    );
+  }
+  if (
+    onUnobservedError !== undefined && typeof onUnobservedError !== "function"
+  ) {
+    throw new TypeError(
+      `run(): onUnobservedError must be a function, got ${
+        show(onUnobservedError)
+      }`,
+    );
+  }
+}
+
 /** Options for {@linkcode runMain}. */
 export interface RunMainOptions extends Omit<RunOptions, "signal"> {
   /** Signals that cancel `main` (default SIGINT, and SIGTERM where supported). */
   signals?: Deno.Signal[];
+  /**
+   * A signal that prints the live task tree to stderr without stopping the
+   * program (see `formatTaskTree`); default `"SIGQUIT"` (Ctrl+\\) where
+   * supported, `null` for none.
+   */
+  taskTreeSignal?: Deno.Signal | null;
 }
 
 /**
  * Runs `main` like {@linkcode run}, for scripts: SIGINT or SIGTERM cancels
  * `main` (a second one exits at once with 130), an error is printed, and
  * `Deno.exitCode` is set: 0 on success, 1 on error, 130 after SIGINT,
- * 143 after SIGTERM.
+ * 143 after SIGTERM. SIGQUIT (Ctrl+\\) prints the task tree to stderr and
+ * lets the program go on.
  *
  * Mirrors `asyncio.run(main())` at the bottom of a script.
  *
  * @param main The root task.
- * @param options `signals`, `onUnobservedError`.
+ * @param options `signals`, `taskTreeSignal`, `onUnobservedError`, `debug`, `trace`.
  * @returns The exit code it set.
  *
  * @example
@@ -162,9 +274,32 @@ export async function runMain(
     Deno.addSignalListener(name, listener);
     return () => Deno.removeSignalListener(name, listener);
   });
+  let loop: EventLoop | undefined;
+  const treeSignal = options?.taskTreeSignal !== undefined
+    ? options.taskTreeSignal
+    : Deno.build.os === "windows"
+    ? null
+    : "SIGQUIT";
+  const printTree = (): void => {
+    if (loop !== undefined && !loop.closed) {
+      console.error(formatTaskTree(taskTree(loop)));
+    }
+  };
+  if (treeSignal !== null) Deno.addSignalListener(treeSignal, printTree);
   let code = 0;
   try {
-    await run(main, { ...options, signal: controller.signal });
+    // Only a function that takes the signal gets one (it costs a controller).
+    const root: TaskFunction<unknown> = main.length === 0
+      ? () => {
+        loop = getRunningLoop();
+        return (main as () => unknown)();
+      }
+      : (signal) => {
+        loop = getRunningLoop();
+        return main(signal);
+      };
+    const { taskTreeSignal: _, ...runOptions } = options ?? {};
+    await run(root, { ...runOptions, signal: controller.signal });
   } catch (error) {
     if (received !== undefined && isCancelled(error)) {
       code = 128 + signalNumber(received);
@@ -174,6 +309,7 @@ export async function runMain(
     }
   } finally {
     for (const remove of listeners) remove();
+    if (treeSignal !== null) Deno.removeSignalListener(treeSignal, printTree);
   }
   Deno.exitCode = code;
   return code;

@@ -1,14 +1,26 @@
 /**
  * `shield(fnOrTask)`: protect work from the caller's cancellation. Mirrors
- * `asyncio.shield`.
+ * `asyncio.shield`; with `{ wait: true }`, Trio's shielded cancel scope.
  *
  * @module
  */
 
 import { Future } from "./future.ts";
-import { cancellable, currentScope } from "./_scope.ts";
+import { cancellable, currentScope, Scope, show, storage } from "./_scope.ts";
 import { checkAwaitable } from "./_awaitables.ts";
 import { nearestNursery, type TaskFunction } from "./task.ts";
+
+/** Options for {@linkcode shield}. */
+export interface ShieldOptions {
+  /**
+   * Run a function in the caller, in a scope the outside cancellation does
+   * not reach, and wait for it even if the caller is (or gets) cancelled:
+   * for cleanup that must await in a `finally` of a cancelled task. The
+   * cancellation is not lost: the caller's next cancellation point throws.
+   * Default `false` (asyncio's behaviour: the caller stops waiting at once).
+   */
+  wait?: boolean;
+}
 
 /**
  * Runs `work` so that cancelling the caller does not cancel it: the caller
@@ -17,12 +29,18 @@ import { nearestNursery, type TaskFunction } from "./task.ts";
  * which waits for it before finishing. Given a Task or Future, waits for it
  * without passing the caller's cancellation on.
  *
+ * With `{ wait: true }` the caller waits for the work instead, even when it
+ * is already cancelled (Trio's `CancelScope(shield=True)`): the way to await
+ * cleanup in the `finally` of a cancelled task, since cancellation is
+ * level-triggered and every other cancellation point there throws.
+ *
  * Mirrors `asyncio.shield(aw)`.
  *
  * @param work A task function, or a Task, Future or promise.
+ * @param options `wait`.
  * @returns What the work returns.
- * @throws {TypeError} If `work` is not a function or awaitable.
- * @throws {CancelledError} If the caller is cancelled (the work goes on).
+ * @throws {TypeError} If `work` is not a function or awaitable, or `wait` is used without a function.
+ * @throws {CancelledError} If the caller is cancelled (the work goes on), unless `wait`.
  *
  * @example
  * ```ts
@@ -36,12 +54,33 @@ import { nearestNursery, type TaskFunction } from "./task.ts";
  *   }
  *   await sleep(30);
  *   console.log(saved); // true: the shielded work finished
+ *
+ *   // Awaiting cleanup in a cancelled task:
+ *   await timeout(5, async () => {
+ *     try {
+ *       await sleep(1_000);
+ *     } finally {
+ *       await shield(() => sleep(10), { wait: true }); // runs to the end
+ *     }
+ *   }).catch(() => {});
  * });
  * ```
  */
-export function shield<T>(work: TaskFunction<T> | PromiseLike<T>): Promise<T> {
+export function shield<T>(
+  work: TaskFunction<T> | PromiseLike<T>,
+  options?: ShieldOptions,
+): Promise<T> {
   checkAwaitable(work, "shield()");
+  if (options !== undefined && (options === null || typeof options !== "object")) {
+    throw new TypeError(`shield(): options must be an object, got ${show(options)}`);
+  }
   const scope = currentScope();
+  if (options?.wait === true) {
+    if (typeof work !== "function") {
+      throw new TypeError("shield(): { wait: true } needs a function to run");
+    }
+    return runShielded(work, scope);
+  }
   if (typeof work === "function") {
     const nursery = nearestNursery(scope);
     if (nursery === undefined) {
@@ -52,4 +91,16 @@ export function shield<T>(work: TaskFunction<T> | PromiseLike<T>): Promise<T> {
   }
   if (work instanceof Future) return work._wait(scope, false);
   return cancellable(work, undefined, scope);
+}
+
+async function runShielded<T>(
+  work: TaskFunction<T>,
+  parent: Scope | undefined,
+): Promise<T> {
+  const scope = new Scope(parent, parent?.task, "shield()", true);
+  try {
+    return await storage.run(scope, work, scope.signal);
+  } finally {
+    scope.close();
+  }
 }

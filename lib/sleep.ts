@@ -6,7 +6,7 @@
  */
 
 import { cancelTimer, now, schedule } from "./_timers.ts";
-import { checkDelay, currentScope, type Scope } from "./_scope.ts";
+import { checkDelay, currentScope, type Scope, waitHook } from "./_scope.ts";
 
 /**
  * Waits `ms` milliseconds, then returns `value`. A cancellation point: if the
@@ -68,7 +68,7 @@ export function sleepUntil<T>(
   if (scope !== undefined && scope.cancelled) {
     return Promise.reject(scope.deliver());
   }
-  return new Promise<T>((resolve, reject) => {
+  const waiting = new Promise<T>((resolve, reject) => {
     let unhook: (() => void) | undefined;
     const timer = schedule(when, () => {
       unhook?.();
@@ -81,4 +81,8 @@ export function sleepUntil<T>(
       });
     }
   });
+  const hook = waitHook.current;
+  return hook === undefined || scope === undefined
+    ? waiting
+    : hook(scope, "sleep", when, waiting);
 }

@@ -21,6 +21,7 @@ import {
   Scope,
   show,
   storage,
+  waitHook,
 } from "./_scope.ts";
 import {
   type CreateTaskOptions,
@@ -48,10 +49,6 @@ export type StartFunction<T> = (
   signal: AbortSignal,
 ) => unknown;
 
-// Set by taskGroup() so that the constructor does not enter the scope
-// ambiently: taskGroup() runs the body inside it instead.
-let constructingForCallback = false;
-
 /**
  * A group of child tasks. A failing child cancels its siblings and the body
  * (unless `supervise`); once all children have settled the group throws a
@@ -59,10 +56,15 @@ let constructingForCallback = false;
  * code around the group is cancelled, the children are cancelled and the
  * group rethrows `CancelledError`.
  *
- * Use {@linkcode taskGroup} (preferred), or `await using tg = new TaskGroup()`:
- * in that form an error thrown by the block itself is not seen by the group
- * (JavaScript does not hand it to the disposer), so siblings are not
- * cancelled for it; children's failures behave the same in both forms.
+ * Use {@linkcode taskGroup} (preferred), or `await using tg = new TaskGroup()`
+ * for a group that lives as long as a block. JavaScript gives a disposer no
+ * callback to run the block in and no sight of the block's own error, so in
+ * that form the block is not the group's body: it runs in the surrounding
+ * scope, start children with `tg.createTask` (plain `createTask` there
+ * belongs to the surrounding owner), a child's failure cancels its siblings
+ * but not the block's own awaits, and an error thrown by the block does not
+ * cancel the children (they are still awaited when the block exits). The
+ * group's errors are thrown at the end of the block as a `TaskGroupError`.
  *
  * Mirrors `asyncio.TaskGroup`.
  *
@@ -84,11 +86,9 @@ export class TaskGroup {
   readonly #errors: unknown[] = [];
   readonly #supervise: boolean;
   readonly #starting = new Set<Task<unknown>>();
-  #outer: Scope | undefined;
-  #entered: boolean;
 
   /**
-   * Creates a group and makes it the current scope until disposed.
+   * Creates a group in the current scope (see the class notes on `await using`).
    * @param options `supervise`, `name`.
    * @throws {TypeError} If `options` is not an object.
    */
@@ -103,15 +103,12 @@ export class TaskGroup {
     const outer = currentScope();
     const name = options?.name ?? "TaskGroup";
     const scope = new Scope(outer, outer?.task, name);
-    this.#outer = outer;
     this.#supervise = options?.supervise === true;
     this.#nursery = new Nursery(
       scope,
       (task) => this.#childDone(task),
       nurseryObserver(outer),
     );
-    this.#entered = !constructingForCallback;
-    if (this.#entered) storage.enterWith(scope);
   }
 
   /** @internal The group's scope. */
@@ -191,7 +188,6 @@ export class TaskGroup {
     const ended = new Promise<never>((_, reject) => {
       task.addDoneCallback(() => {
         if (isStarted) return;
-        this.#starting.delete(task);
         const value = task._value();
         task._markRetrieved();
         reject(
@@ -220,10 +216,6 @@ export class TaskGroup {
 
   /** Waits for the children and throws as the group must (see the class). */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#entered) {
-      this.#entered = false;
-      storage.enterWith(this.#outer as Scope);
-    }
     await this._finish(false, undefined);
   }
 
@@ -235,7 +227,9 @@ export class TaskGroup {
       if (!isCancelled(bodyError)) this.#errors.push(bodyError);
       this.#abort();
     }
-    await nursery.join();
+    const joined = nursery.join();
+    const hook = waitHook.current;
+    await (hook === undefined ? joined : hook(scope, "group", scope, joined));
     nursery.finished = true;
     scope.close();
     if (this.#errors.length > 0) throw new TaskGroupError(this.#errors);
@@ -255,7 +249,10 @@ export class TaskGroup {
   }
 
   #childDone(task: Task<unknown>): void {
-    if (this.#starting.has(task)) return; // start() reports it
+    // A child that ended before calling started(): start() throws its error.
+    if (this.#starting.delete(task)) return;
+    // A shielded child whose failure its caller already received.
+    if (task.scope.shielded && task._retrieved()) return;
     if (task._state() !== FutureState.REJECTED) return;
     task._markRetrieved();
     this.#errors.push(task._value());
@@ -323,13 +320,7 @@ export async function taskGroup<T>(
   const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
   const options = typeof optionsOrFn === "function" ? undefined : optionsOrFn;
   checkFunction(fn, "taskGroup()");
-  constructingForCallback = true;
-  let tg: TaskGroup;
-  try {
-    tg = new TaskGroup(options);
-  } finally {
-    constructingForCallback = false;
-  }
+  const tg = new TaskGroup(options);
   let result: T | undefined;
   let bodyFailed = false;
   let bodyError: unknown;

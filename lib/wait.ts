@@ -7,7 +7,7 @@
 
 import type { Future } from "./future.ts";
 import { cancellable, checkDelay, currentScope, show } from "./_scope.ts";
-import { type Awaitable, toFuture } from "./_awaitables.ts";
+import { type Awaitable, checkAwaitable, toFuture } from "./_awaitables.ts";
 import { now } from "./_timers.ts";
 import { withDeadline } from "./timeout.ts";
 
@@ -84,6 +84,8 @@ export async function wait<T>(
   if (ms !== undefined) checkDelay(ms, "wait()");
   const list = [...items];
   if (list.length === 0) throw new TypeError("wait(): no items to wait for");
+  // Check every item before any function becomes a running task.
+  list.forEach((item, i) => checkAwaitable(item, `wait() item ${i}`));
   const futures = [
     ...new Set(list.map((item, i) => toFuture(item, `wait() item ${i}`))),
   ];

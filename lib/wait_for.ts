@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Future } from "./future.ts";
 import { now } from "./_timers.ts";
 import { checkDelay } from "./_scope.ts";
 import { type Awaitable, awaitIn, checkAwaitable } from "./_awaitables.ts";
@@ -40,6 +41,10 @@ export function waitFor<T>(
   ms: number | null | undefined,
 ): Promise<T> {
   checkAwaitable(work, "waitFor()");
+  // asyncio returns a finished future's result even with a zero timeout.
+  if (work instanceof Future && work.done()) {
+    return Promise.resolve().then(() => work.result());
+  }
   const deadline = ms === null || ms === undefined
     ? Infinity
     : now() + checkDelay(ms, "waitFor()");

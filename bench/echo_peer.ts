@@ -1,0 +1,320 @@
+// Echo round trips over loopback, side by side in one run: aio's streams
+// server against a raw `Deno.listen` read/write loop (the in-runtime
+// limit), Node's `net` (bench/echo_node.mjs) and CPython's asyncio streams
+// (bench/echo_server.py). Each server runs in its own process; the load
+// generator here keeps N connections busy, each sending a message and
+// waiting for all of it to come back before the next, and reports round
+// trips per second and the 99th-percentile round-trip latency, for 1, 100
+// and 1,000 connections at 64 B and 16 KiB. Every run is bounded in time
+// (warm-up + measured seconds) and in count (MAX_ROUND_TRIPS).
+//
+// Run: deno run -A bench/echo_peer.ts [--quick] [--seconds 2] [--only aio,raw]
+// (node and python3 are skipped if not installed). Internally the same file
+// also serves: `--serve aio|raw --port 0` starts one of the Deno servers.
+
+import { runMain, startServer } from "../mod.ts";
+import type { StreamReader, StreamWriter } from "../mod.ts";
+
+const HOST = "127.0.0.1";
+const MAX_ROUND_TRIPS = 5_000_000;
+const CONNECTIONS = [1, 100, 1000];
+const SIZES = [64, 16 * 1024];
+
+function flag(name: string): string | undefined {
+  const i = Deno.args.indexOf(`--${name}`);
+  return i >= 0 ? Deno.args[i + 1] : undefined;
+}
+
+// ---------------------------------------------------------------- servers
+
+/** aio: the continuous mode of scripts/echo_server.ts (`--mode chunk`). */
+async function echoChunks(
+  reader: StreamReader,
+  writer: StreamWriter,
+): Promise<void> {
+  try {
+    while (true) {
+      const data = await reader.read(65536);
+      if (data.length === 0) break;
+      writer.write(data);
+      await writer.drain();
+    }
+  } catch {
+    // A client that resets is routine here.
+  }
+}
+
+async function serveAio(port: number): Promise<void> {
+  await runMain(async () => {
+    const server = await startServer(echoChunks, {
+      hostname: HOST,
+      port,
+      backlog: 1024,
+    });
+    console.log(`Serving on ${server.addr.hostname}:${server.addr.port}`);
+    await server.serveForever();
+  });
+}
+
+/** The in-runtime limit: one read buffer and a read/write loop per conn. */
+async function rawEcho(conn: Deno.Conn): Promise<void> {
+  const buf = new Uint8Array(65536);
+  try {
+    while (true) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      let offset = 0;
+      while (offset < n) offset += await conn.write(buf.subarray(offset, n));
+    }
+  } catch {
+    // Reset by the client.
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+async function serveRaw(port: number): Promise<void> {
+  const listener = Deno.listen({ hostname: HOST, port, tcpBacklog: 1024 });
+  console.log(`Serving on ${listener.addr.hostname}:${listener.addr.port}`);
+  Deno.addSignalListener("SIGTERM", () => listener.close());
+  try {
+    for await (const conn of listener) rawEcho(conn);
+  } catch {
+    // Listener closed.
+  }
+}
+
+// ------------------------------------------------------- load generator
+
+interface Result {
+  roundTrips: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+async function connectAll(port: number, n: number): Promise<Deno.TcpConn[]> {
+  const conns: Deno.TcpConn[] = [];
+  // In batches, so that the listen queue (1024) never overflows.
+  for (let i = 0; i < n; i += 200) {
+    const batch = Math.min(200, n - i);
+    conns.push(
+      ...await Promise.all(
+        Array.from({ length: batch }, () => Deno.connect({ hostname: HOST, port })),
+      ),
+    );
+  }
+  return conns;
+}
+
+async function load(
+  port: number,
+  connections: number,
+  size: number,
+  warmupMs: number,
+  measureMs: number,
+): Promise<Result> {
+  const conns = await connectAll(port, connections);
+  const payload = new Uint8Array(size).fill(0x61);
+  const start = performance.now();
+  const measureFrom = start + warmupMs;
+  const stopAt = measureFrom + measureMs;
+  const latencies: number[] = [];
+  let total = 0;
+  let measuredStart = Infinity;
+  let measuredEnd = 0;
+  await Promise.all(conns.map(async (conn) => {
+    const buf = new Uint8Array(Math.max(size, 65536));
+    try {
+      while (total < MAX_ROUND_TRIPS) {
+        const t0 = performance.now();
+        if (t0 >= stopAt) break;
+        let sent = 0;
+        while (sent < size) sent += await conn.write(payload.subarray(sent));
+        let got = 0;
+        while (got < size) {
+          const n = await conn.read(buf.subarray(0, size - got));
+          if (n === null) throw new Error("server closed the connection");
+          got += n;
+        }
+        const t1 = performance.now();
+        if (t0 >= measureFrom) {
+          latencies.push(t1 - t0);
+          if (t0 < measuredStart) measuredStart = t0;
+          if (t1 > measuredEnd) measuredEnd = t1;
+          total++;
+        }
+      }
+    } finally {
+      conn.close();
+    }
+  }));
+  latencies.sort((a, b) => a - b);
+  const pick = (q: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  return {
+    roundTrips: total,
+    perSecond: total / ((measuredEnd - measuredStart) / 1000),
+    p50: pick(0.5),
+    p99: pick(0.99),
+  };
+}
+
+// ------------------------------------------------------------- harness
+
+interface Peer {
+  name: string;
+  command: string[];
+}
+
+function peers(): Peer[] {
+  const self = new URL(import.meta.url).pathname;
+  const dir = new URL(".", import.meta.url).pathname;
+  const deno = [Deno.execPath(), "run", "-A", self, "--serve"];
+  const list: Peer[] = [
+    { name: "aio", command: [...deno, "aio", "--port", "0"] },
+    { name: "raw Deno", command: [...deno, "raw", "--port", "0"] },
+  ];
+  if (has("node")) {
+    list.push({ name: "Node net", command: ["node", `${dir}echo_node.mjs`, "0"] });
+  }
+  if (has("python3")) {
+    list.push({
+      name: "CPython asyncio",
+      command: ["python3", `${dir}echo_server.py`, "0"],
+    });
+  }
+  const only = flag("only")?.split(",");
+  return only === undefined
+    ? list
+    : list.filter((p) => only.some((o) => p.name.toLowerCase().startsWith(o)));
+}
+
+function has(program: string): boolean {
+  try {
+    return new Deno.Command(program, { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+interface Running {
+  child: Deno.ChildProcess;
+  port: number;
+}
+
+async function startPeer(peer: Peer): Promise<Running> {
+  const child = new Deno.Command(peer.command[0], {
+    args: peer.command.slice(1),
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: "null",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const deadline = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  try {
+    while (true) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error(`${peer.name} exited before it was ready`);
+      text += value;
+      const match = text.match(/Serving on \S+:(\d+)/);
+      if (match) {
+        // Keep draining stdout so the child never blocks on a full pipe.
+        (async () => {
+          while (!(await lines.read()).done) { /* discard */ }
+        })().catch(() => {});
+        return { child, port: Number(match[1]) };
+      }
+    }
+  } finally {
+    clearTimeout(deadline);
+  }
+}
+
+async function stopPeer(running: Running): Promise<void> {
+  running.child.kill("SIGTERM");
+  const timer = setTimeout(() => running.child.kill("SIGKILL"), 3000);
+  await running.child.status;
+  clearTimeout(timer);
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString("en-US", {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
+}
+
+async function benchmark(): Promise<void> {
+  const quick = Deno.args.includes("--quick");
+  const seconds = Number(flag("seconds") ?? (quick ? 1 : 2));
+  const warmupMs = quick ? 300 : 700;
+  const list = peers();
+  const results = new Map<string, Result>();
+  console.log(
+    `echo round trips on loopback, ${seconds} s per cell after ${warmupMs} ms warm-up, ` +
+      `${navigator.hardwareConcurrency} CPUs, Deno ${Deno.version.deno}`,
+  );
+  for (const peer of list) {
+    const running = await startPeer(peer);
+    try {
+      for (const size of SIZES) {
+        for (const n of CONNECTIONS) {
+          const result = await load(running.port, n, size, warmupMs, seconds * 1000);
+          results.set(`${peer.name}|${n}|${size}`, result);
+          console.log(
+            `  ${peer.name.padEnd(16)} ${String(n).padStart(5)} conns ${
+              String(size).padStart(6)
+            } B: ${fmt(result.perSecond).padStart(9)} rt/s  p50 ${
+              fmt(result.p50, 2)
+            } ms  p99 ${fmt(result.p99, 2)} ms`,
+          );
+        }
+      }
+    } finally {
+      await stopPeer(running);
+    }
+  }
+  console.log();
+  const header = ["conns", "size", ...list.map((p) => `${p.name} rt/s (p99 ms)`)];
+  const ratioNames = ["aio / raw Deno", "aio / CPython asyncio"];
+  console.log(`| ${[...header, ...ratioNames].join(" | ")} |`);
+  console.log(`|${[...header, ...ratioNames].map(() => "---").join("|")}|`);
+  for (const size of SIZES) {
+    for (const n of CONNECTIONS) {
+      const cells = list.map((p) => {
+        const r = results.get(`${p.name}|${n}|${size}`)!;
+        return `${fmt(r.perSecond)} (${fmt(r.p99, 2)})`;
+      });
+      const rate = (name: string): number | undefined =>
+        results.get(`${name}|${n}|${size}`)?.perSecond;
+      const aio = rate("aio");
+      const ratio = (name: string): string => {
+        const other = rate(name);
+        return aio === undefined || other === undefined
+          ? "–"
+          : `${fmt(aio / other, 2)}x`;
+      };
+      console.log(
+        `| ${n} | ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`} | ${
+          cells.join(" | ")
+        } | ${ratio("raw Deno")} | ${ratio("CPython asyncio")} |`,
+      );
+    }
+  }
+  console.log("\ntargets: aio >= 0.90x raw Deno, aio >= 2x CPython asyncio");
+}
+
+if (import.meta.main) {
+  const serve = flag("serve");
+  const port = Number(flag("port") ?? 0);
+  if (serve === "aio") await serveAio(port);
+  else if (serve === "raw") await serveRaw(port);
+  else await benchmark();
+}

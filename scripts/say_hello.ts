@@ -1,0 +1,77 @@
+/**
+ * `say_hello` and `say_world` gathered: two 1 s sleeps that finish together,
+ * after about 1 s, not 2 s. Prints "Hello" then "World".
+ *
+ * Mirrors asyncio's "Basic Usage" example:
+ * `await asyncio.gather(say_hello(), say_world())` inside `asyncio.run(main())`.
+ *
+ * Run: deno run scripts/say_hello.ts [--speed 0.1]
+ * (`--speed`, or env AIO_SPEED with --allow-env=AIO_SPEED, scales every
+ * sleep: 0.1 runs ten times faster.)
+ *
+ * @module
+ */
+
+import { gather, runMain, sleep } from "@seed/aio";
+import { parseArgs } from "@std/cli/parse-args";
+
+let speed = 1;
+
+/** A duration from the asyncio example, scaled by the speed factor. */
+function scaled(ms: number): number {
+  return ms * speed;
+}
+
+async function sayHello(): Promise<void> {
+  await sleep(scaled(1000));
+  console.log("Hello");
+}
+
+async function sayWorld(): Promise<void> {
+  await sleep(scaled(1000));
+  console.log("World");
+}
+
+async function main(): Promise<void> {
+  // gather runs each function as a child task: both sleeps overlap.
+  await gather(sayHello, sayWorld);
+}
+
+/**
+ * Runs the example with command-line flags (`--speed`).
+ *
+ * @param args The command-line arguments.
+ * @returns The exit code.
+ */
+export async function cli(args: string[]): Promise<number> {
+  try {
+    speed = speedFrom(args);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return Deno.exitCode = 2;
+  }
+  return await runMain(main);
+}
+
+/** The speed factor from `--speed`, else env AIO_SPEED (when readable), else 1. */
+function speedFrom(args: string[]): number {
+  const flags = parseArgs(args, {
+    string: ["speed"],
+    unknown: (arg) => {
+      throw new TypeError(`Unknown argument: ${arg}`);
+    },
+  });
+  const env = Deno.permissions.querySync({
+    name: "env",
+    variable: "AIO_SPEED",
+  });
+  const text = flags.speed ??
+    (env.state === "granted" ? Deno.env.get("AIO_SPEED") : undefined) ?? "1";
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`--speed must be a positive number, got "${text}"`);
+  }
+  return value;
+}
+
+if (import.meta.main) await cli(Deno.args);
