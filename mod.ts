@@ -135,6 +135,10 @@ export {
 export { type SocketAddress, StreamWriter } from "./lib/stream_writer.ts";
 // Worker offload: toThread, WorkerPool, executors.
 export { type Executor } from "./lib/executor.ts";
+export {
+  SubprocessExecutor,
+  type SubprocessExecutorOptions,
+} from "./lib/subprocess_executor.ts";
 export { toThread } from "./lib/to_thread.ts";
 export {
   WorkerError,

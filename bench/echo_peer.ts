@@ -77,12 +77,34 @@ async function rawEcho(conn: Deno.Conn): Promise<void> {
   }
 }
 
-async function serveRaw(port: number): Promise<void> {
+/** The raw loop plus the copy asyncio's read() semantics need per chunk. */
+async function rawCopyEcho(conn: Deno.Conn): Promise<void> {
+  const buf = new Uint8Array(65536);
+  try {
+    while (true) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      const chunk = buf.slice(0, n);
+      let offset = 0;
+      while (offset < n) offset += await conn.write(chunk.subarray(offset));
+    }
+  } catch {
+    // Reset by the client.
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+async function serveRaw(port: number, copy: boolean): Promise<void> {
   const listener = Deno.listen({ hostname: HOST, port, tcpBacklog: 1024 });
   console.log(`Serving on ${listener.addr.hostname}:${listener.addr.port}`);
   Deno.addSignalListener("SIGTERM", () => listener.close());
   try {
-    for await (const conn of listener) rawEcho(conn);
+    for await (const conn of listener) (copy ? rawCopyEcho : rawEcho)(conn);
   } catch {
     // Listener closed.
   }
@@ -104,7 +126,10 @@ async function connectAll(port: number, n: number): Promise<Deno.TcpConn[]> {
     const batch = Math.min(200, n - i);
     conns.push(
       ...await Promise.all(
-        Array.from({ length: batch }, () => Deno.connect({ hostname: HOST, port })),
+        Array.from(
+          { length: batch },
+          () => Deno.connect({ hostname: HOST, port }),
+        ),
       ),
     );
   }
@@ -178,9 +203,16 @@ function peers(): Peer[] {
   const list: Peer[] = [
     { name: "aio", command: [...deno, "aio", "--port", "0"] },
     { name: "raw Deno", command: [...deno, "raw", "--port", "0"] },
+    {
+      name: "raw Deno + copy",
+      command: [...deno, "raw-copy", "--port", "0"],
+    },
   ];
   if (has("node")) {
-    list.push({ name: "Node net", command: ["node", `${dir}echo_node.mjs`, "0"] });
+    list.push({
+      name: "Node net",
+      command: ["node", `${dir}echo_node.mjs`, "0"],
+    });
   }
   if (has("python3")) {
     list.push({
@@ -196,7 +228,11 @@ function peers(): Peer[] {
 
 function has(program: string): boolean {
   try {
-    return new Deno.Command(program, { args: ["--version"], stdout: "null", stderr: "null" })
+    return new Deno.Command(program, {
+      args: ["--version"],
+      stdout: "null",
+      stderr: "null",
+    })
       .outputSync().success;
   } catch {
     return false;
@@ -251,51 +287,123 @@ function fmt(n: number, digits = 0): string {
   });
 }
 
+// CPU time (user + system, ms) a process has used so far; Linux only.
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Cell {
+  perSecond: number;
+  p99: number;
+  cpuUsPerRoundTrip: number | undefined;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 async function benchmark(): Promise<void> {
   const quick = Deno.args.includes("--quick");
-  const seconds = Number(flag("seconds") ?? (quick ? 1 : 2));
-  const warmupMs = quick ? 300 : 700;
+  const seconds = Number(flag("seconds") ?? (quick ? 0.5 : 1));
+  const rounds = Number(flag("rounds") ?? (quick ? 1 : 3));
+  const warmupMs = quick ? 200 : 300;
   const list = peers();
-  const results = new Map<string, Result>();
   console.log(
-    `echo round trips on loopback, ${seconds} s per cell after ${warmupMs} ms warm-up, ` +
+    `echo round trips on loopback: ${rounds} round(s) of ${seconds} s per cell ` +
+      `after ${warmupMs} ms warm-up, servers interleaved; ` +
       `${navigator.hardwareConcurrency} CPUs, Deno ${Deno.version.deno}`,
   );
-  for (const peer of list) {
-    const running = await startPeer(peer);
-    try {
-      for (const size of SIZES) {
-        for (const n of CONNECTIONS) {
-          const result = await load(running.port, n, size, warmupMs, seconds * 1000);
-          results.set(`${peer.name}|${n}|${size}`, result);
+  const running = new Map<string, Running>();
+  const cells = new Map<string, Cell>();
+  try {
+    for (const peer of list) running.set(peer.name, await startPeer(peer));
+    for (const size of SIZES) {
+      for (const n of CONNECTIONS) {
+        const samples = new Map<string, Result[]>();
+        const cpu = new Map<string, number[]>();
+        // Each round runs every server once, so that noise from the rest
+        // of the machine spreads evenly over them.
+        for (let round = 0; round < rounds; round++) {
+          for (const peer of list) {
+            const server = running.get(peer.name)!;
+            const before = cpuMs(server.child.pid);
+            const result = await load(
+              server.port,
+              n,
+              size,
+              warmupMs,
+              seconds * 1000,
+            );
+            const after = cpuMs(server.child.pid);
+            if (!samples.has(peer.name)) samples.set(peer.name, []);
+            samples.get(peer.name)!.push(result);
+            if (before !== undefined && after !== undefined) {
+              // Includes the warm-up's round trips only roughly: report per
+              // measured round trip with the warm-up share removed.
+              const share = seconds * 1000 / (seconds * 1000 + warmupMs);
+              if (!cpu.has(peer.name)) cpu.set(peer.name, []);
+              cpu.get(peer.name)!.push(
+                (after - before) * share * 1000 / result.roundTrips,
+              );
+            }
+          }
+        }
+        for (const peer of list) {
+          const results = samples.get(peer.name)!;
+          const cell: Cell = {
+            perSecond: median(results.map((r) => r.perSecond)),
+            p99: median(results.map((r) => r.p99)),
+            cpuUsPerRoundTrip: cpu.has(peer.name)
+              ? median(cpu.get(peer.name)!)
+              : undefined,
+          };
+          cells.set(`${peer.name}|${n}|${size}`, cell);
           console.log(
             `  ${peer.name.padEnd(16)} ${String(n).padStart(5)} conns ${
               String(size).padStart(6)
-            } B: ${fmt(result.perSecond).padStart(9)} rt/s  p50 ${
-              fmt(result.p50, 2)
-            } ms  p99 ${fmt(result.p99, 2)} ms`,
+            } B: ${fmt(cell.perSecond).padStart(9)} rt/s  p99 ${
+              fmt(cell.p99, 2)
+            } ms  server CPU ${
+              cell.cpuUsPerRoundTrip === undefined
+                ? "?"
+                : fmt(cell.cpuUsPerRoundTrip, 1)
+            } µs/rt`,
           );
         }
       }
-    } finally {
-      await stopPeer(running);
     }
+  } finally {
+    for (const server of running.values()) await stopPeer(server);
   }
   console.log();
-  const header = ["conns", "size", ...list.map((p) => `${p.name} rt/s (p99 ms)`)];
-  const ratioNames = ["aio / raw Deno", "aio / CPython asyncio"];
-  console.log(`| ${[...header, ...ratioNames].join(" | ")} |`);
-  console.log(`|${[...header, ...ratioNames].map(() => "---").join("|")}|`);
+  const header = [
+    "conns",
+    "size",
+    ...list.map((p) => `${p.name}: rt/s, p99 ms, CPU µs/rt`),
+    "aio / raw Deno",
+    "aio / CPython",
+  ];
+  console.log(`| ${header.join(" | ")} |`);
+  console.log(`|${header.map(() => "---").join("|")}|`);
   for (const size of SIZES) {
     for (const n of CONNECTIONS) {
-      const cells = list.map((p) => {
-        const r = results.get(`${p.name}|${n}|${size}`)!;
-        return `${fmt(r.perSecond)} (${fmt(r.p99, 2)})`;
+      const row = list.map((p) => {
+        const c = cells.get(`${p.name}|${n}|${size}`)!;
+        return `${fmt(c.perSecond)}, ${fmt(c.p99, 2)}, ${
+          c.cpuUsPerRoundTrip === undefined ? "?" : fmt(c.cpuUsPerRoundTrip, 1)
+        }`;
       });
       const rate = (name: string): number | undefined =>
-        results.get(`${name}|${n}|${size}`)?.perSecond;
-      const aio = rate("aio");
+        cells.get(`${name}|${n}|${size}`)?.perSecond;
       const ratio = (name: string): string => {
+        const aio = rate("aio");
         const other = rate(name);
         return aio === undefined || other === undefined
           ? "–"
@@ -303,7 +411,7 @@ async function benchmark(): Promise<void> {
       };
       console.log(
         `| ${n} | ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`} | ${
-          cells.join(" | ")
+          row.join(" | ")
         } | ${ratio("raw Deno")} | ${ratio("CPython asyncio")} |`,
       );
     }
@@ -315,6 +423,7 @@ if (import.meta.main) {
   const serve = flag("serve");
   const port = Number(flag("port") ?? 0);
   if (serve === "aio") await serveAio(port);
-  else if (serve === "raw") await serveRaw(port);
+  else if (serve === "raw") await serveRaw(port, false);
+  else if (serve === "raw-copy") await serveRaw(port, true);
   else await benchmark();
 }

@@ -1,19 +1,28 @@
 // Worker offload side by side, in one run:
-//   1. per-call overhead: a sequential round trip through `pool.run` and
-//      `toThread` against a raw `Worker` + `postMessage` echo (target: at
-//      most 1.3x raw);
+//   1. per-call overhead: a sequential round trip through `pool.run`,
+//      `submit`, `toThread` and a SubprocessExecutor against a raw
+//      `Worker` + `postMessage` echo (target: at most 1.3x raw), once with
+//      the process pinned to one core (`taskset -c 0`, in a child run of
+//      this file) and once on both;
 //   2. throughput of 10k tiny calls fired at once (pool of 2) against raw
 //      workers with the same one-call-in-flight-per-worker protocol, and
 //      raw pipelined (every message posted at once) as the ceiling;
 //   3. CPU-bound speedup: one prime count alone, then two at once on a
-//      pool of 2 (target: at least 1.8x on 2 cores);
+//      pool of 2, workers and subprocesses (target: at least 1.8x on 2
+//      cores);
 //   4. the same jobs through CPython's ProcessPoolExecutor
 //      (`run_in_executor`) and `asyncio.to_thread` (bench/worker_peer.py).
 // Every phase is bounded in count; the CPU phase is best of 3.
 //
 // Run: deno run -A bench/worker_peer.ts [--quick]      (python3 optional)
 
-import { gather, run, toThread, WorkerPool } from "../mod.ts";
+import {
+  gather,
+  run,
+  SubprocessExecutor,
+  toThread,
+  WorkerPool,
+} from "../mod.ts";
 
 const quick = Deno.args.includes("--quick");
 const ROUND_TRIPS = quick ? 2_000 : 10_000;
@@ -80,42 +89,93 @@ function fmt(n: number, digits = 1): string {
 
 const results: string[][] = [];
 
-await run(async () => {
-  // ---- 1. per-call overhead -------------------------------------------
-  {
-    const raw = new RawEcho();
-    await using pool = new WorkerPool({ size: 1, idleTimeoutMs: Infinity });
-    const echo = (x: number) => x;
-    const contenders: Record<string, (i: number) => Promise<unknown>> = {
-      "raw Worker postMessage": (i) => raw.call(i),
-      "pool.run": (i) => pool.run(moduleUrl, "echo", [i]),
-      "pool.submit (toThread path)": (i) => pool.submit(echo, i),
-      "toThread (default pool)": (i) => toThread(echo, i),
-    };
-    for (const fn of Object.values(contenders)) await perCall(fn, 200);
-    // Interleaved in short blocks (100 calls each, a block of every
-    // contender in turn), so that all see the same machine: cross-thread
-    // wake-up latency drifts a lot over a run. Median of the block means.
-    const entries = Object.entries(contenders);
-    const samples: number[][] = entries.map(() => []);
-    for (let block = 0; block < ROUND_TRIPS / 100; block++) {
-      for (let c = 0; c < entries.length; c++) {
-        samples[c].push(await perCall(entries[c][1], 100) / 1000);
+// ---- 1. per-call overhead -------------------------------------------------
+// A worker thread that lands on a core another process keeps busy is slow
+// to wake, for the whole of its life: so every repetition starts fresh
+// workers (and a fresh run() for toThread's default pool), contenders are
+// interleaved in blocks of 100 calls within it, and the table shows the
+// median over repetitions of each contender's median block.
+async function roundTrips(label: string): Promise<void> {
+  const names = [
+    "raw Worker postMessage",
+    "pool.run",
+    "pool.submit (toThread path)",
+    "toThread (default pool)",
+    "SubprocessExecutor.submit",
+  ];
+  const perRep: number[][] = names.map(() => []);
+  for (let rep = 0; rep < REPS; rep++) {
+    await run(async () => {
+      const raw = new RawEcho();
+      await using pool = new WorkerPool({ size: 1, idleTimeoutMs: Infinity });
+      await using processes = new SubprocessExecutor({
+        size: 1,
+        idleTimeoutMs: Infinity,
+      });
+      const echo = (x: number) => x;
+      const contenders: ((i: number) => Promise<unknown>)[] = [
+        (i) => raw.call(i),
+        (i) => pool.run(moduleUrl, "echo", [i]),
+        (i) => pool.submit(echo, i),
+        (i) => toThread(echo, i),
+        (i) => processes.submit(echo, i),
+      ];
+      for (const fn of contenders) await perCall(fn, 200);
+      const blocks: number[][] = contenders.map(() => []);
+      for (let block = 0; block < ROUND_TRIPS / REPS / 100; block++) {
+        for (let c = 0; c < contenders.length; c++) {
+          blocks[c].push(await perCall(contenders[c], 100));
+        }
       }
-    }
-    const base = median(samples[0]);
-    entries.forEach(([name], c) => {
-      const us = median(samples[c]) * 1000;
-      results.push([
-        "round trip, sequential (median)",
-        name,
-        `${fmt(us)} µs`,
-        `${fmt(us / base / 1000, 2)}x raw`,
-      ]);
+      blocks.forEach((values, c) => perRep[c].push(median(values)));
+      raw.worker.terminate();
     });
-    raw.worker.terminate();
   }
+  const base = median(perRep[0]);
+  names.forEach((name, c) => {
+    const us = median(perRep[c]);
+    results.push([
+      label,
+      name,
+      `${fmt(us)} µs`,
+      `${fmt(us / base, 2)}x raw`,
+    ]);
+  });
+}
 
+// Pinned to one core, the round trip measures the code, not the
+// hypervisor: with threads on two vCPUs, waking the other one can cost
+// more than the whole call (and varies from thread to thread).
+if (Deno.args.includes("--round-trips-json")) {
+  await roundTrips("round trip, 1 core");
+  console.log(JSON.stringify(results));
+  Deno.exit(0);
+}
+try {
+  const out = await new Deno.Command("taskset", {
+    args: [
+      "-c",
+      "0",
+      Deno.execPath(),
+      "run",
+      "-A",
+      new URL(import.meta.url).pathname,
+      "--round-trips-json",
+      ...(quick ? ["--quick"] : []),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+    signal: AbortSignal.timeout(300_000),
+  }).output();
+  if (out.success) {
+    results.push(...JSON.parse(new TextDecoder().decode(out.stdout)));
+  }
+} catch {
+  console.log("(taskset not available: no pinned round-trip rows)");
+}
+await roundTrips("round trip, 2 cores");
+
+await run(async () => {
   // ---- 2. throughput of 10k tiny calls ----------------------------------
   {
     const raws = [new RawEcho(), new RawEcho()];
@@ -211,6 +271,46 @@ await run(async () => {
       `1 call ${fmt(one, 0)} ms, 2 calls ${fmt(two, 0)} ms`,
       `${fmt(2 * one / two, 2)}x speedup`,
     ]);
+    // The same through subprocesses (a pipe each way instead of a thread).
+    await using processes = new SubprocessExecutor({
+      size: 2,
+      idleTimeoutMs: Infinity,
+    });
+    const job = (n: number) => {
+      let count = 0;
+      for (let i = 2; i < n; i++) {
+        let prime = true;
+        for (let d = 2; d * d <= i; d++) {
+          if (i % d === 0) {
+            prime = false;
+            break;
+          }
+        }
+        if (prime) count++;
+      }
+      return count;
+    };
+    await gather(processes.submit(job, 1000), processes.submit(job, 1000));
+    let pOne = Infinity;
+    let pTwo = Infinity;
+    for (let rep = 0; rep < 3; rep++) {
+      pOne = Math.min(pOne, await timed(() => processes.submit(job, PRIMES_N)));
+      pTwo = Math.min(
+        pTwo,
+        await timed(() =>
+          gather(
+            processes.submit(job, PRIMES_N),
+            processes.submit(job, PRIMES_N),
+          )
+        ),
+      );
+    }
+    results.push([
+      `CPU: countPrimes(${PRIMES_N / 1e6}M)`,
+      "SubprocessExecutor size 2",
+      `1 call ${fmt(pOne, 0)} ms, 2 calls ${fmt(pTwo, 0)} ms`,
+      `${fmt(2 * pOne / pTwo, 2)}x speedup`,
+    ]);
   }
 });
 
@@ -241,7 +341,7 @@ if (python !== "") {
   for (const [key, name] of Object.entries(names)) {
     const r = py[key];
     results.push([
-      "round trip, sequential (mean)",
+      "round trip, 2 cores",
       name,
       `${fmt(r.round_trip_us)} µs`,
       "",
@@ -263,7 +363,13 @@ if (python !== "") {
 
 results.sort((a, b) => order(a[0]) - order(b[0]));
 function order(phase: string): number {
-  return phase.startsWith("round") ? 0 : phase.startsWith("10k") ? 1 : 2;
+  return phase.endsWith("1 core")
+    ? 0
+    : phase.startsWith("round")
+    ? 1
+    : phase.startsWith("10k")
+    ? 2
+    : 3;
 }
 console.log("| phase | contender | result | ratio |");
 console.log("|---|---|---|---|");

@@ -33,12 +33,17 @@ export function userFrames(stack: string | undefined, max = 12): string[] {
   return frames;
 }
 
+// Error.stackTraceLimit is left alone: changing it per call costs more
+// than the capture (V8 drops caches), and 10 frames leave 6 of the user's.
 function captureStack(): Error {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 30;
-  const error = new Error("created here");
-  Error.stackTraceLimit = limit;
-  return error;
+  return new Error("created here");
+}
+
+// Capturing a stack is cheap; formatting it (with source maps) is not, so
+// `creationStack` is formatted the first time someone reads it.
+function lazyCreationStack(task: Task<unknown>): void {
+  const site = captureStack();
+  task.creationStack = () => userFrames(site.stack).join("\n");
 }
 
 /** The location of a frame (`file:line:column`), without the function name. */
@@ -65,19 +70,15 @@ let virtualUsers = 0;
 /** Bumped at every wait that begins while the hook is on (virtual time watches it). */
 export let waitCount = 0;
 
-function hook<T>(
+function hook(
   scope: Scope,
   kind: WaitKind,
   detail: unknown,
-  promise: Promise<T>,
-): Promise<T> {
+): (() => void) | undefined {
   waitCount++;
   const loop = scope.loop;
-  if (loop === undefined || runs.size === 0) return promise;
-  const instruments = runs.get(loop);
-  return instruments === undefined
-    ? promise
-    : instruments.wait(scope, kind, detail, promise);
+  if (loop === undefined || runs.size === 0) return undefined;
+  return runs.get(loop)?.wait(scope, kind, detail);
 }
 
 function updateHook(): void {
@@ -232,9 +233,7 @@ export class RunInstruments implements TaskObserver {
   }
 
   spawned(task: Task<unknown>): void {
-    if (this.#debug !== undefined) {
-      task.creationStack = userFrames(captureStack().stack).join("\n");
-    }
+    if (this.#debug !== undefined) lazyCreationStack(task);
     this.#tracer?.spawned(task);
   }
 
@@ -269,14 +268,13 @@ export class RunInstruments implements TaskObserver {
     return undefined;
   }
 
-  wait<T>(
+  wait(
     scope: Scope,
     kind: WaitKind,
     detail: unknown,
-    promise: Promise<T>,
-  ): Promise<T> {
+  ): (() => void) | undefined {
     const task = scope.task;
-    if (!(task instanceof Task) || task.done()) return promise;
+    if (!(task instanceof Task) || task.done()) return undefined;
     const debug = this.#debug;
     const record: WaitRecord = {
       task,
@@ -296,19 +294,12 @@ export class RunInstruments implements TaskObserver {
     waits.push(record);
     debug?.mark(task, false);
     this.#tracer?.waitStarted(record);
-    const end = (): void => {
+    return () => {
       if (record.ended) return;
       record.ended = true;
       this.#tracer?.waitEnded(record);
       debug?.mark(task, true);
     };
-    return promise.then((value) => {
-      end();
-      return value;
-    }, (error) => {
-      end();
-      throw error;
-    });
   }
 
   /** Stops the heartbeat, writes the trace. */

@@ -35,15 +35,16 @@ export type WaitKind = "sleep" | "promise" | "park" | "future" | "group";
 
 /**
  * Sees every cancellation point that suspends: gets the scope, the kind of
- * wait, a detail (the deadline, the future…) and the promise the caller will
- * await, and returns the promise to hand back instead.
+ * wait and a detail (the deadline, the future…), and may return a function
+ * that the cancellation point calls when the wait ends, right before it
+ * settles the promise the caller awaits (so that watching adds no turn and
+ * changes no order).
  */
-export type WaitHook = <T>(
+export type WaitHook = (
   scope: Scope,
   kind: WaitKind,
   detail: unknown,
-  promise: Promise<T>,
-) => Promise<T>;
+) => (() => void) | undefined;
 
 /**
  * Set only while debug mode, a trace or virtual time is active, so that the
@@ -239,7 +240,19 @@ export function cancellable<T>(
     onCancel?.();
     return Promise.reject(scope.deliver());
   }
-  const waiting = new Promise<T>((resolve, reject) => {
+  const ended = waitHook.current?.(scope, "promise", promise);
+  return new Promise<T>((resolve, reject) => {
+    if (ended !== undefined) {
+      const [settle, fail] = [resolve, reject];
+      resolve = (value) => {
+        ended();
+        settle(value);
+      };
+      reject = (error) => {
+        ended();
+        fail(error);
+      };
+    }
     const unhook = scope.onCancel((error) => {
       onCancel?.();
       reject(error);
@@ -252,10 +265,6 @@ export function cancellable<T>(
       reject(error);
     });
   });
-  const hook = waitHook.current;
-  return hook === undefined
-    ? waiting
-    : hook(scope, "promise", promise, waiting);
 }
 
 /** Validates a duration in milliseconds (negative means already due). */

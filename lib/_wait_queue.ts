@@ -40,7 +40,21 @@ export class WaitQueue<T = void> {
     if (scope !== undefined && scope.cancelled) {
       return Promise.reject(scope.deliver());
     }
-    const waiting = new Promise<T>((resolve, reject) => {
+    const ended = scope === undefined
+      ? undefined
+      : waitHook.current?.(scope, "park", this);
+    return new Promise<T>((resolve, reject) => {
+      if (ended !== undefined) {
+        const [settle, fail] = [resolve, reject];
+        resolve = (value) => {
+          ended();
+          settle(value);
+        };
+        reject = (error) => {
+          ended();
+          fail(error);
+        };
+      }
       const waiter: Waiter<T> = {
         resolve,
         reject,
@@ -61,10 +75,6 @@ export class WaitQueue<T = void> {
         });
       }
     });
-    const hook = waitHook.current;
-    return hook === undefined || scope === undefined
-      ? waiting
-      : hook(scope, "park", this, waiting);
   }
 
   /** Wakes the oldest waiter with `value`; returns false if none was parked. */

@@ -12,8 +12,9 @@
 // The protocol is lean because a round trip should cost little more than
 // a raw postMessage: a worker runs one call at a time, so replies need no
 // ids, and a call to the same function as the previous one on this worker
-// is sent as its bare arguments array. Replies: `[value]` for a result, an
-// object (`error`, `crash`, `exit`) for everything else.
+// is sent as its bare arguments array (a single scalar argument, bare).
+// Replies: a scalar result bare, another in `[value]`, and an object
+// (`error`, `crash`, `exit`) for everything else.
 //
 // This file must import nothing: it is the whole worker runtime.
 
@@ -51,12 +52,17 @@ export interface SerializedError {
   value: unknown;
 }
 
+/** A value sent bare: not an object (so never mistaken for a message). */
+export type Scalar = string | number | bigint | boolean | undefined;
+
 /**
- * What the worker posts back: `[value]` for a result; `error` when the call
- * threw; `crash` when an error escaped (`busy`: while a call was running);
- * `exit` just before the worker stops itself.
+ * What the worker posts back: a scalar result bare, any other in
+ * `[value]`; `error` when the call threw; `crash` when an error escaped
+ * (`busy`: while a call was running); `exit` just before the worker stops
+ * itself.
  */
 export type ReplyMessage =
+  | Scalar
   | [unknown]
   | { error: SerializedError }
   | { crash: SerializedError; busy: boolean }
@@ -66,7 +72,9 @@ export type ReplyMessage =
 export interface HostScope {
   postMessage(message: unknown, options?: { transfer?: Transferable[] }): void;
   close(): void;
-  onmessage: ((event: MessageEvent<CallMessage | unknown[]>) => void) | null;
+  onmessage:
+    | ((event: MessageEvent<CallMessage | unknown[] | Scalar>) => void)
+    | null;
   addEventListener(
     type: "error" | "unhandledrejection",
     listener: (event: Event & { error?: unknown; reason?: unknown }) => void,
@@ -148,7 +156,7 @@ function compile(source: string): Callable {
       fn = descriptors[0]?.value;
     } catch {
       throw new TypeError(
-        `The function sent to the worker could not be compiled from its source text: ${error.message}`,
+        `The function sent to the worker could not be compiled from its source text (class methods using private #names cannot travel): ${error.message}`,
         { cause: error },
       );
     }
@@ -222,7 +230,13 @@ function post(message: ReplyMessage): void {
 
 function succeed(value: unknown): void {
   busy = false;
-  post([value]);
+  // A scalar goes bare; anything else in a one-element array, so that it
+  // cannot be mistaken for the objects that report errors.
+  post(
+    value === null || typeof value === "object" || typeof value === "function"
+      ? [value]
+      : value as ReplyMessage,
+  );
 }
 
 function fail(error: unknown): void {
@@ -230,10 +244,12 @@ function fail(error: unknown): void {
   post({ error: serializeError(error) });
 }
 
-function call(data: CallMessage | unknown[]): void {
+function call(data: CallMessage | unknown[] | Scalar): void {
   busy = true;
   let args: unknown[];
-  if (Array.isArray(data)) {
+  if (data === null || typeof data !== "object") {
+    args = [data];
+  } else if (Array.isArray(data)) {
     args = data;
   } else {
     current = data;

@@ -254,7 +254,17 @@ export class Future<T = unknown> implements PromiseLike<T> {
       return Promise.reject(scope.deliver());
     }
     if (this.#state !== PENDING) return this.#settled();
-    const waiting = new Promise<T>((resolve, reject) => {
+    const ended = scope === undefined
+      ? undefined
+      : waitHook.current?.(scope, "future", this);
+    return new Promise<T>((resolve, reject) => {
+      if (ended !== undefined) {
+        const fail = reject;
+        reject = (error) => {
+          ended();
+          fail(error);
+        };
+      }
       const unhook = scope?.onCancel((error) => {
         const index = this.#callbacks?.indexOf(onDone) ?? -1;
         if (index >= 0) this.#callbacks!.splice(index, 1);
@@ -264,14 +274,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
       });
       const onDone = (): void => {
         unhook?.();
+        ended?.();
         this.#settled().then(resolve, reject);
       };
       (this.#callbacks ??= []).push(onDone);
     });
-    const hook = waitHook.current;
-    return hook === undefined || scope === undefined
-      ? waiting
-      : hook(scope, "future", this, waiting);
   }
 
   #settled(): Promise<T> {

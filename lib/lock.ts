@@ -18,23 +18,34 @@ export interface LockGuard extends Disposable, AsyncDisposable {
   release(): void;
 }
 
-/** @internal Makes the guard `lock()` returns around a release function. */
-export function makeGuard(release: () => void): LockGuard {
-  let held = true;
-  const once = (): void => {
-    if (held) {
-      held = false;
+class Guard implements LockGuard {
+  #release: (() => void) | undefined;
+
+  constructor(release: () => void) {
+    this.#release = release;
+  }
+
+  release(): void {
+    const release = this.#release;
+    if (release !== undefined) {
+      this.#release = undefined;
       release();
     }
-  };
-  return {
-    release: once,
-    [Symbol.dispose]: once,
-    [Symbol.asyncDispose]: (): Promise<void> => {
-      once();
-      return Promise.resolve();
-    },
-  };
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.release();
+    return Promise.resolve();
+  }
+}
+
+/** @internal Makes the guard `lock()` returns around a release function. */
+export function makeGuard(release: () => void): LockGuard {
+  return new Guard(release);
 }
 
 const ACQUIRED: Promise<true> = Promise.resolve(true);
@@ -140,8 +151,18 @@ export class Lock {
    * ```
    */
   lock(): Promise<LockGuard> {
-    return this.acquire().then(() => makeGuard(() => this.release()));
+    const scope = currentScope();
+    if (scope !== undefined && scope.cancelled) {
+      return Promise.reject(scope.deliver());
+    }
+    if (!this.#locked) {
+      this.#locked = true;
+      return Promise.resolve(new Guard(this.#release));
+    }
+    return this.#wait(scope).then(() => new Guard(this.#release));
   }
+
+  #release = (): void => this.release();
 
   /**
    * Releases the lock: the oldest waiter, if any, gets it next.

@@ -92,7 +92,7 @@ export function compareItems(a: unknown, b: unknown): number {
   );
 }
 
-/** A binary min-heap that decides every move before making it. */
+/** A binary min-heap that a throwing comparator leaves unchanged. */
 class Heap<T> implements QueueStore<T> {
   #items: T[] = [];
   #compare: Comparator<T>;
@@ -130,33 +130,36 @@ class Heap<T> implements QueueStore<T> {
     const items = this.#items;
     const top = items[0];
     const last = items.length - 1;
-    if (last === 0) {
-      items.pop();
-      return top;
-    }
-    // Walk the path the last item sinks along, comparing only; then move.
+    // Sink the last item from the root within items[0..last), moving the
+    // smaller child up into the hole at each level.
     const moving = items[last];
-    const path: number[] = [];
-    let pos = 0;
-    for (;;) {
-      let child = 2 * pos + 1;
-      if (child >= last) break;
-      if (
-        child + 1 < last && this.#compare(items[child + 1], items[child]) < 0
-      ) {
-        child++;
-      }
-      if (this.#compare(items[child], moving) >= 0) break;
-      path.push(child);
-      pos = child;
-    }
-    items.pop();
     let hole = 0;
-    for (const child of path) {
-      items[hole] = items[child];
-      hole = child;
+    try {
+      for (;;) {
+        let child = 2 * hole + 1;
+        if (child >= last) break;
+        if (
+          child + 1 < last && this.#compare(items[child + 1], items[child]) < 0
+        ) {
+          child++;
+        }
+        if (this.#compare(items[child], moving) >= 0) break;
+        items[hole] = items[child];
+        hole = child;
+      }
+    } catch (error) {
+      // The moved items are exactly the ancestors of the hole, each one
+      // level up: shift them back down and put the top back.
+      while (hole > 0) {
+        const parent = (hole - 1) >> 1;
+        items[hole] = items[parent];
+        hole = parent;
+      }
+      items[0] = top;
+      throw error;
     }
     items[hole] = moving;
+    items.length = last;
     return top;
   }
 

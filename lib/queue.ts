@@ -122,7 +122,7 @@ class Fifo<T> implements QueueStore<T> {
   }
 
   push(item: T): void {
-    if (this.#size > this.#mask) this.#grow();
+    if (this.#size > this.#mask) this.#resize(this.#buffer.length * 2);
     this.#buffer[(this.#head + this.#size) & this.#mask] = item;
     this.#size++;
   }
@@ -131,7 +131,10 @@ class Fifo<T> implements QueueStore<T> {
     const item = this.#buffer[this.#head] as T;
     this.#buffer[this.#head] = undefined;
     this.#head = (this.#head + 1) & this.#mask;
-    this.#size--;
+    // Give memory back after a burst: halve when a quarter full.
+    if (--this.#size < this.#mask >> 2 && this.#mask >= 1023) {
+      this.#resize(this.#buffer.length >> 1);
+    }
     return item;
   }
 
@@ -141,9 +144,9 @@ class Fifo<T> implements QueueStore<T> {
     this.#head = this.#size = 0;
   }
 
-  #grow(): void {
+  #resize(length: number): void {
     const old = this.#buffer;
-    const buffer: (T | undefined)[] = new Array(old.length * 2);
+    const buffer: (T | undefined)[] = new Array(length);
     for (let i = 0; i < this.#size; i++) {
       buffer[i] = old[(this.#head + i) & this.#mask];
     }
@@ -152,6 +155,8 @@ class Fifo<T> implements QueueStore<T> {
     this.#head = 0;
   }
 }
+
+const PUT: Promise<void> = Promise.resolve();
 
 let installStore: <T>(queue: Queue<T>, store: QueueStore<T>) => void;
 
@@ -169,9 +174,7 @@ export function queueMaxsize(options: unknown, what: string): number {
   }
   if (typeof maxsize !== "number" || Number.isNaN(maxsize)) {
     throw new TypeError(
-      `${what}: maxsize must be a number or an options object, got ${
-        show(options)
-      }`,
+      `${what}: maxsize must be a number, got ${show(maxsize)}`,
     );
   }
   if (maxsize < 0 || (!Number.isInteger(maxsize) && maxsize !== Infinity)) {
@@ -352,7 +355,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       } catch (error) {
         return Promise.reject(error);
       }
-      return Promise.resolve();
+      return PUT;
     }
     return this.#waitToPut(item, scope);
   }
@@ -460,6 +463,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       // An item was kept for us since we were woken.
       this.#gettersInFlight--;
       if (scope !== undefined && scope.cancelled) {
+        this.#wakeGetters();
         throw scope.deliver();
       }
       // Only `shutdown(true)` removes items promised to woken getters.
@@ -573,7 +577,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    *
    * Mirrors `asyncio.Queue.shutdown(immediate)` (Python 3.13).
    *
-   * @param immediate Drop the queued items too; `false` by default.
+   * @param immediate Drop the queued items too; `false` by default. Also
+   * accepted as an option, `shutdown({ immediate: true })`.
+   * @throws {TypeError} If `immediate` is not a boolean.
    *
    * @example
    * ```ts
@@ -585,7 +591,15 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * console.log(queue.empty()); // true: and now get() would throw
    * ```
    */
-  shutdown(immediate = false): void {
+  shutdown(immediate: boolean | { immediate?: boolean } = false): void {
+    if (immediate !== null && typeof immediate === "object") {
+      immediate = immediate.immediate ?? false;
+    }
+    if (typeof immediate !== "boolean") {
+      throw new TypeError(
+        `Queue.shutdown(): immediate must be a boolean, got ${show(immediate)}`,
+      );
+    }
     this.#shutdown = true;
     if (immediate) {
       const dropped = this.#store.size;

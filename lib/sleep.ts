@@ -68,7 +68,21 @@ export function sleepUntil<T>(
   if (scope !== undefined && scope.cancelled) {
     return Promise.reject(scope.deliver());
   }
-  const waiting = new Promise<T>((resolve, reject) => {
+  const ended = scope === undefined
+    ? undefined
+    : waitHook.current?.(scope, "sleep", when);
+  return new Promise<T>((resolve, reject) => {
+    if (ended !== undefined) {
+      const [settle, fail] = [resolve, reject];
+      resolve = (value) => {
+        ended();
+        settle(value);
+      };
+      reject = (error) => {
+        ended();
+        fail(error);
+      };
+    }
     let unhook: (() => void) | undefined;
     const timer = schedule(when, () => {
       unhook?.();
@@ -81,8 +95,4 @@ export function sleepUntil<T>(
       });
     }
   });
-  const hook = waitHook.current;
-  return hook === undefined || scope === undefined
-    ? waiting
-    : hook(scope, "sleep", when, waiting);
 }

@@ -517,10 +517,22 @@ function defaultOnError(error: unknown, context: ServerErrorContext): void {
  * });
  * ```
  */
-export async function startServer(
+export function startServer(
   handler: ConnectionHandler,
   options?: ServerOptions,
 ): Promise<Server> {
+  // Errors, bad arguments included, arrive as rejections.
+  try {
+    return Promise.resolve(listen(handler, options));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function listen(
+  handler: ConnectionHandler,
+  options: ServerOptions | undefined,
+): Server {
   checkFunction(handler, "startServer()");
   const what = "startServer()";
   if (options === undefined) options = {};

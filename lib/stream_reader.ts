@@ -17,7 +17,7 @@ export const DEFAULT_LIMIT = 64 * 1024;
 // the free space at its end (at least a quarter of it, after compacting).
 // It only grows while unconsumed data fills it (a long line, a large
 // `readexactly`) and drops back once that data has been consumed.
-const INITIAL_CAPACITY = 64 * 1024;
+const INITIAL_CAPACITY = 16 * 1024;
 const EMPTY = new Uint8Array(0);
 const NEWLINE = new Uint8Array([0x0a]);
 const encoder = new TextEncoder();
@@ -146,6 +146,8 @@ export class StreamReader {
   #filling: Promise<void> | undefined;
   #waiter: Waiter | undefined;
   #want = 1;
+  #count = 0;
+  #fillAt = 0;
   #hooked: Scope | undefined;
   #unhook: (() => void) | undefined;
 
@@ -270,14 +272,20 @@ export class StreamReader {
         return this.#take(this.#end - this.#start);
       });
     }
-    return this.#run(() => {
-      const available = this.#end - this.#start;
-      if (available > 0) return this.#take(available < n ? available : n);
-      if (!this.#eof) return undefined;
-      if (this.#error !== undefined) throw this.#error;
-      return new Uint8Array(0);
-    });
+    if (this.#waiter === undefined) this.#count = n;
+    return this.#run(this.#readSome);
   }
+
+  // The attempt of read(n > 0), made once per reader (the echo path).
+  readonly #readSome = (): Uint8Array | undefined => {
+    const available = this.#end - this.#start;
+    if (available > 0) {
+      return this.#take(available < this.#count ? available : this.#count);
+    }
+    if (!this.#eof) return undefined;
+    if (this.#error !== undefined) throw this.#error;
+    return new Uint8Array(0);
+  };
 
   /**
    * Reads one line, up to and including `\n`. At the end of the stream
@@ -503,23 +511,28 @@ export class StreamReader {
     } catch (error) {
       promise = Promise.reject(error);
     }
-    this.#filling = promise.then((n) => {
-      this.#filling = undefined;
-      if (n === null) {
-        this.#eof = true;
-      } else {
-        this.#end = at + n;
-        if (this.#activity !== undefined) this.#activity.touch();
-      }
-      this.#wake();
-    }, (error) => {
-      this.#filling = undefined;
-      this.#eof = true;
-      // A socket closed on this side is the end of the stream, not an error.
-      if (!isLocalClose(error)) this.#error = error;
-      this.#wake();
-    });
+    this.#fillAt = at;
+    this.#filling = promise.then(this.#filled, this.#fillFailed);
   }
+
+  readonly #filled = (n: number | null): void => {
+    this.#filling = undefined;
+    if (n === null) {
+      this.#eof = true;
+    } else {
+      this.#end = this.#fillAt + n;
+      if (this.#activity !== undefined) this.#activity.touch();
+    }
+    this.#wake();
+  };
+
+  readonly #fillFailed = (error: unknown): void => {
+    this.#filling = undefined;
+    this.#eof = true;
+    // A socket closed on this side is the end of the stream, not an error.
+    if (!isLocalClose(error)) this.#error = error;
+    this.#wake();
+  };
 
   // The index (relative to #start) of `sep` at or after `offset`, or -1.
   #find(sep: Uint8Array, offset: number): number {

@@ -18,9 +18,15 @@ export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
 /**
  * A socket address as asyncio's `get_extra_info("peername")` gives it: a
  * `[hostname, port]` pair that prints like Python's tuple,
- * `('127.0.0.1', 54321)`, and destructures like one.
+ * `('127.0.0.1', 54321)`, and destructures like one; `hostname` and `port`
+ * name the same two values.
  */
-export type SocketAddress = readonly [hostname: string, port: number];
+export type SocketAddress = readonly [hostname: string, port: number] & {
+  /** The host, as `[0]`. */
+  readonly hostname: string;
+  /** The port, as `[1]`. */
+  readonly port: number;
+};
 
 const inspect = Symbol.for("Deno.customInspect");
 
@@ -33,9 +39,13 @@ export function socketAddress(addr: Deno.Addr): SocketAddress {
   const tuple: [string, number] = "hostname" in addr
     ? [addr.hostname, addr.port]
     : ["", 0];
-  Object.defineProperty(tuple, "toString", { value: tupleString });
-  Object.defineProperty(tuple, inspect, { value: tupleString });
-  return Object.freeze(tuple);
+  Object.defineProperties(tuple, {
+    hostname: { value: tuple[0] },
+    port: { value: tuple[1] },
+    toString: { value: tupleString },
+    [inspect]: { value: tupleString },
+  });
+  return Object.freeze(tuple) as unknown as SocketAddress;
 }
 
 const OPEN = 0;

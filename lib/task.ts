@@ -71,8 +71,7 @@ export class Task<T = unknown> extends Future<T> {
   cancelDelivered = false;
   /** @internal When it was created, on aio's clock (ms since the epoch scale). */
   readonly createdAt: number = Date.now();
-  /** @internal Where it was created (debug mode only). */
-  creationStack: string | undefined;
+  #creationStack: string | (() => string) | undefined;
   #fn: TaskFunction<T> | undefined;
   #nursery: Nursery;
   #started = false;
@@ -94,6 +93,19 @@ export class Task<T = unknown> extends Future<T> {
   /** The task's name (`Task-N` unless one was given). */
   get name(): string {
     return this.#name ??= `Task-${this.#id}`;
+  }
+
+  /**
+   * @internal Where it was created (debug mode only). Debug mode sets a
+   * function, so that the stack is formatted only if someone reads it.
+   */
+  get creationStack(): string | undefined {
+    const stack = this.#creationStack;
+    return typeof stack === "function" ? this.#creationStack = stack() : stack;
+  }
+
+  set creationStack(stack: string | (() => string) | undefined) {
+    this.#creationStack = stack;
   }
 
   /** The task's `AbortSignal`: aborted when it is cancelled. */

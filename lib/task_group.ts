@@ -228,8 +228,10 @@ export class TaskGroup {
       this.#abort();
     }
     const joined = nursery.join();
-    const hook = waitHook.current;
-    await (hook === undefined ? joined : hook(scope, "group", scope, joined));
+    // join() never rejects, so watching it this way adds no turn.
+    const ended = waitHook.current?.(scope, "group", scope);
+    if (ended !== undefined) joined.then(ended);
+    await joined;
     nursery.finished = true;
     scope.close();
     if (this.#errors.length > 0) throw new TaskGroupError(this.#errors);

@@ -19,6 +19,7 @@ import { WaitQueue } from "./_wait_queue.ts";
 import type {
   CallMessage,
   ReplyMessage,
+  Scalar,
   SerializedError,
 } from "./_worker_host.ts";
 
@@ -157,7 +158,7 @@ interface Call {
 }
 
 interface Slot {
-  readonly worker: Worker;
+  readonly worker: WorkerLike;
   /** Targets (modules, sources) this worker was already sent. */
   readonly known: Set<number>;
   /** The function of the previous call (-1: none). */
@@ -228,6 +229,25 @@ class CallQueue {
   }
 }
 
+/** @internal What the pool needs of a worker (a subprocess can be one). */
+export interface WorkerLike {
+  postMessage(message: unknown, options?: StructuredSerializeOptions): void;
+  terminate(): void;
+  onmessage: ((event: MessageEvent) => void) | null;
+  onmessageerror: ((event: MessageEvent) => void) | null;
+  onerror: ((event: ErrorEvent) => void) | null;
+}
+
+const spawners = new WeakMap<WorkerPool, () => WorkerLike>();
+
+/**
+ * @internal Makes `pool` start its workers with `spawn` instead of
+ * `new Worker` (SubprocessExecutor's processes speak the same protocol).
+ */
+export function useSpawner(pool: WorkerPool, spawn: () => WorkerLike): void {
+  spawners.set(pool, spawn);
+}
+
 interface WorkerOptionsWithDeno extends WorkerOptions {
   deno?: { permissions?: Deno.PermissionOptions };
 }
@@ -277,7 +297,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
   readonly #workers = new Set<Slot>();
   /** Idle workers, most recently used last (reused first). */
   readonly #idle: Slot[] = [];
-  /** Calls waiting for a worker, in order (a Set: O(1) removal). */
+  /** Calls waiting for a worker, in order. */
   readonly #queue = new CallQueue();
   /** Callers waiting for room in the queue. */
   readonly #space = new WaitQueue<void>();
@@ -759,17 +779,23 @@ export class WorkerPool implements Executor, AsyncDisposable {
     slot.call = call;
     call.slot = slot;
     const job = call.job;
-    // The same function as last time on this worker: just the arguments.
-    // Otherwise its number, and its text if this worker never saw it.
+    // The same function as last time on this worker: just the arguments
+    // (one scalar argument bare). Otherwise its number, and its text if
+    // this worker never saw it.
     const same = job.target !== -1 && job.target === slot.lastTarget &&
       job.name === slot.lastName;
     const known = same || slot.known.has(job.target);
-    const message: CallMessage | unknown[] = same ? job.args : {
-      target: job.target,
-      text: known ? undefined : job.text,
-      name: job.name,
-      args: job.args,
-    };
+    const args = job.args;
+    const message: CallMessage | unknown[] | Scalar = !same
+      ? {
+        target: job.target,
+        text: known ? undefined : job.text,
+        name: job.name,
+        args,
+      }
+      : args.length === 1 && isScalar(args[0])
+      ? args[0] as Scalar
+      : args;
     try {
       if (call.transfer !== undefined) {
         slot.worker.postMessage(message, { transfer: call.transfer });
@@ -857,15 +883,21 @@ export class WorkerPool implements Executor, AsyncDisposable {
   // ---- workers -------------------------------------------------------------
 
   #spawn(): Slot {
-    const options: WorkerOptionsWithDeno = { type: "module" };
-    if (this.#name !== undefined) options.name = this.#name;
-    if (this.#permissions !== "inherit") {
-      options.deno = { permissions: this.#permissions };
+    const spawner = spawners.get(this);
+    let worker: WorkerLike;
+    if (spawner !== undefined) {
+      worker = spawner();
+    } else {
+      const options: WorkerOptionsWithDeno = { type: "module" };
+      if (this.#name !== undefined) options.name = this.#name;
+      if (this.#permissions !== "inherit") {
+        options.deno = { permissions: this.#permissions };
+      }
+      worker = new Worker(
+        new URL("./_worker_host.ts", import.meta.url),
+        options,
+      );
     }
-    const worker = new Worker(
-      new URL("./_worker_host.ts", import.meta.url),
-      options,
-    );
     const slot: Slot = {
       worker,
       known: new Set(),
@@ -905,7 +937,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
 
   #onMessage(slot: Slot, data: ReplyMessage): void {
     if (slot.dead) return;
-    if (!Array.isArray(data)) {
+    if (data !== null && typeof data === "object" && !Array.isArray(data)) {
       if ("crash" in data) {
         const cause = rebuildError(data.crash);
         const what = data.busy ? "during the call" : "after an earlier call";
@@ -931,12 +963,14 @@ export class WorkerPool implements Executor, AsyncDisposable {
     if (call === undefined) return;
     slot.call = undefined;
     call.slot = undefined;
-    if (Array.isArray(data)) this.#settle(call, "ok", data[0]);
+    if (data === null || typeof data !== "object") {
+      this.#settle(call, "ok", data);
+    } else if (Array.isArray(data)) this.#settle(call, "ok", data[0]);
     else {
       const error = rebuildError(data.error);
       // A source (toThread) that names something it does not have.
       const explained = call.job.name === undefined
-        ? explainClosure(error)
+        ? explainClosure(error, call.job.text)
         : error;
       this.#settle(call, "failed", explained);
     }
@@ -1021,6 +1055,15 @@ export class WorkerPool implements Executor, AsyncDisposable {
 
   // ---- run() integration ---------------------------------------------------
 
+  /**
+   * @internal Settles once the workers stopped so far are gone: at once
+   * for Web Workers (never waited for), when the processes exited for a
+   * SubprocessExecutor.
+   */
+  _stopped(): Promise<void> {
+    return Promise.resolve();
+  }
+
   static readonly #registry = new WeakMap<EventLoop, Set<WorkerPool>>();
 
   /** Makes the end of `loop`'s run() stop this pool's workers. */
@@ -1033,9 +1076,10 @@ export class WorkerPool implements Executor, AsyncDisposable {
       pools = set;
       WorkerPool.#registry.set(loop, set);
       // One cleanup per loop, however many pools come and go in it.
-      loop._addCleanup(() => {
+      loop._addCleanup(async () => {
         WorkerPool.#registry.delete(loop);
         for (const pool of set) pool.#stopFor(loop);
+        await Promise.all([...set].map((pool) => pool._stopped()));
       });
     }
     pools.add(this);
@@ -1056,6 +1100,13 @@ export class WorkerPool implements Executor, AsyncDisposable {
 }
 
 // ---- helpers -----------------------------------------------------------------
+
+function isScalar(value: unknown): boolean {
+  return value !== null && typeof value !== "object" &&
+    typeof value !== "function";
+}
+
+const NO_OPTIONS: WorkerRunOptions = Object.freeze({});
 
 function closedError(what: string): InvalidStateError {
   return new InvalidStateError(`Cannot ${what}: the worker pool is closed`);
@@ -1091,7 +1142,7 @@ function checkRunOptions(
   options: unknown,
   what: string,
 ): WorkerRunOptions {
-  if (options === undefined) return {};
+  if (options === undefined) return NO_OPTIONS;
   if (options === null || typeof options !== "object") {
     throw new TypeError(
       `${what}: options must be an object, got ${show(options)}`,
@@ -1144,9 +1195,22 @@ function describeFunction(fn: unknown): string {
 
 /**
  * A ReferenceError from a function sent by source almost always means it
- * used a variable of the code around it: say so, keeping the original.
+ * used a variable of the code around it, and a TypeError on `undefined`
+ * from one that uses `this`, a method parted from its object: say so,
+ * keeping the original.
  */
-function explainClosure(error: unknown): unknown {
+function explainClosure(error: unknown, source: string): unknown {
+  if (
+    error instanceof TypeError && /\bthis\b/.test(source) &&
+    /undefined/.test(error.message)
+  ) {
+    return new TypeError(
+      "The function sent to the worker uses `this`, which is undefined there: " +
+        "a method travels as source text without its object (closures do not " +
+        "travel). Pass the data it needs as arguments",
+      { cause: error },
+    );
+  }
   if (error instanceof ReferenceError) {
     const match = /^(\S+) is not defined/.exec(error.message);
     const name = match !== null ? JSON.stringify(match[1]) : "a name";

@@ -210,7 +210,7 @@ export function traceToSvg(
       }" height="${
         (lastRow - first + 1) * LANE + 2
       }" rx="6" fill="${COLORS.group}" stroke="${COLORS.groupLine}"/>`,
-      `<text x="${width - 14}" y="${
+      `<text x="${LABEL - 8}" y="${
         y(first) + 9
       }" text-anchor="end" font-size="10" fill="#7048e8">${
         escape(group[0].scope)

@@ -70,7 +70,7 @@ Deno.test("debug mode does not report an idle loop as blocked", async () => {
 Deno.test("debug mode warns about a task that returns without awaiting what it started", async () => {
   const warnings: DebugWarning[] = [];
   await run(async () => {
-    createTask(async () => {
+    createTask(() => {
       sleep(20); // the missing await
     }, { name: "forgetful" });
     createTask(async () => {
@@ -100,7 +100,7 @@ Deno.test("debug mode keeps creation stacks; without it none are taken", async (
   await run(async () => {
     without = createTask(() => 1);
     await without;
-  });
+  }, { debug: false }); // false wins over AIO_DEBUG
   assertMatch(
     withDebug!.creationStack!.split("\n")[0],
     /debug_test\.ts:\d+:\d+/,

@@ -75,6 +75,18 @@ Deno.test("`Queue` rejects bad sizes with typed errors", () => {
     () => new PriorityQueue({ compare: 3 as unknown as () => number }),
     TypeError,
   );
+  assertThrows(
+    () => new Queue({ maxsize: "3" as unknown as number }),
+    TypeError,
+    'maxsize must be a number, got "3"',
+  );
+  const q = new Queue();
+  assertThrows(() => q.shutdown(1 as unknown as boolean), TypeError);
+  assertThrows(
+    () => q.shutdown({ immediate: "yes" as unknown as boolean }),
+    TypeError,
+  );
+  assertFalse(q.isShutDown);
 });
 
 Deno.test("`Queue` is FIFO, `LifoQueue` LIFO, `PriorityQueue` smallest first", async () => {
@@ -556,6 +568,44 @@ for (const [name, Kind] of kinds) {
     });
   });
 }
+
+Deno.test("`Queue` shutdown takes immediate as an option too", () => {
+  const q = new Queue<number>();
+  q.putNowait(1);
+  q.shutdown({ immediate: true });
+  assert(q.empty());
+  assertThrows(() => q.getNowait(), QueueShutDown);
+});
+
+Deno.test("`Queue` ring buffer shrinks back after a burst and keeps order", () => {
+  const q = new Queue<number>();
+  for (let i = 0; i < 5000; i++) q.putNowait(i);
+  for (let i = 0; i < 4990; i++) assertEquals(q.getNowait(), i);
+  for (let i = 5000; i < 5100; i++) q.putNowait(i);
+  for (let i = 4990; i < 5100; i++) assertEquals(q.getNowait(), i);
+  assert(q.empty());
+});
+
+Deno.test("`PriorityQueue` pops in sorted order and survives a throwing comparator", () => {
+  let fail = false;
+  const q = new PriorityQueue<number>({
+    compare: (a, b) => {
+      if (fail) throw new Error("compare failed");
+      return a - b;
+    },
+  });
+  const values = Array.from({ length: 200 }, (_, i) => (i * 7919) % 211);
+  for (const v of values) q.putNowait(v);
+  for (let i = 0; i < 50; i++) q.getNowait();
+  fail = true;
+  assertThrows(() => q.getNowait(), Error, "compare failed");
+  assertThrows(() => q.putNowait(-1), Error, "compare failed");
+  fail = false;
+  assertEquals(q.qsize(), 150);
+  const out: number[] = [];
+  while (!q.empty()) out.push(q.getNowait());
+  assertEquals(out, values.toSorted((a, b) => a - b).slice(50));
+});
 
 Deno.test("`Queue` immediate shutdown fails a getter woken for a dropped item", async () => {
   await run(async () => {

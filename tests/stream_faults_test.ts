@@ -67,7 +67,9 @@ async function withServer(
 
 Deno.test("echo server: binary garbage comes back byte for byte", async () => {
   const bytes = new Uint8Array(1024 * 1024);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919 + (i >> 9)) & 0xff;
+  for (let i = 0; i < bytes.length; i++) {
+    bytes[i] = (i * 7919 + (i >> 9)) & 0xff;
+  }
   await withServer(echoChunks, {}, async (server) => {
     const { reader, writer } = await openConnection(server.addr);
     writer.write(bytes);
@@ -107,7 +109,7 @@ Deno.test("line echo: a line over the limit fails only its own connection", asyn
     assertEquals(ended.length, 0);
     good.writer.write("ok\n");
     assertEquals(dec.decode(await good.reader.readline()), "ok\n");
-    bad.writer._abort();
+    bad.writer.close();
     good.writer.close();
   });
   assertEquals(errors.length, 1);
@@ -117,27 +119,31 @@ Deno.test("line echo: a line over the limit fails only its own connection", asyn
 Deno.test("echo server: a client that resets mid-write is reported and forgotten", async () => {
   const errors: unknown[] = [];
   const writing = deferred();
-  await withServer(async (reader, writer) => {
-    const first = await reader.readline();
-    if (dec.decode(first) !== "flood\n") {
-      writer.write(first);
-      return await echoLines(reader, writer);
-    }
-    while (true) {
-      writer.write(new Uint8Array(64 * 1024));
-      writing.resolve();
-      await writer.drain();
-    }
-  }, { onError: (error) => errors.push(error) }, async (server) => {
-    const { reader, writer } = await openConnection(server.addr);
-    writer.write("flood\n");
-    await writing.promise;
-    await reader.readexactly(1000);
-    // Unread bytes in the receive queue: close sends a reset.
-    writer.close();
-    await writer.waitClosed();
-    while (server.activeConnections > 0) await sleep(1);
-  });
+  await withServer(
+    async (reader, writer) => {
+      const first = await reader.readline();
+      if (dec.decode(first) !== "flood\n") {
+        writer.write(first);
+        return await echoLines(reader, writer);
+      }
+      while (true) {
+        writer.write(new Uint8Array(64 * 1024));
+        writing.resolve();
+        await writer.drain();
+      }
+    },
+    { onError: (error) => errors.push(error) },
+    async (server) => {
+      const { reader, writer } = await openConnection(server.addr);
+      writer.write("flood\n");
+      await writing.promise;
+      await reader.readexactly(1000);
+      // Unread bytes in the receive queue: close sends a reset.
+      writer.close();
+      await writer.waitClosed();
+      while (server.activeConnections > 0) await sleep(1);
+    },
+  );
   assertEquals(errors.length, 1);
   assert(
     errors[0] instanceof Deno.errors.ConnectionReset ||
@@ -213,7 +219,7 @@ Deno.test("echo server: clients that never read cannot make it buffer without bo
       // Kernel buffers, not the server, hold the rest: far below 64 MiB each.
       assert(received < clients * 16 * 1024 * 1024, `${received}`);
       tg.cancel();
-      for (const { writer } of conns) writer._abort();
+      for (const { writer } of conns) writer.close();
     });
   });
 });
@@ -221,44 +227,52 @@ Deno.test("echo server: clients that never read cannot make it buffer without bo
 Deno.test("echo server: 1,000 concurrent connections are all served", async () => {
   const n = 1000;
   let peak = 0;
-  await withServer(async (reader, writer) => {
-    await echoLines(reader, writer);
-  }, {}, async (server) => {
-    const conns = await Promise.all(
-      Array.from({ length: n }, () => openConnection(server.addr)),
-    );
-    await Promise.all(conns.map(async ({ reader, writer }, i) => {
-      writer.write(`hello ${i}\n`);
-      assertEquals(dec.decode(await reader.readline()), `hello ${i}\n`);
-    }));
-    peak = server.activeConnections;
-    await Promise.all(conns.map(async ({ writer }) => {
-      writer.close();
-      await writer.waitClosed();
-    }));
-    while (server.activeConnections > 0) await sleep(1);
-  });
+  await withServer(
+    async (reader, writer) => {
+      await echoLines(reader, writer);
+    },
+    {},
+    async (server) => {
+      const conns = await Promise.all(
+        Array.from({ length: n }, () => openConnection(server.addr)),
+      );
+      await Promise.all(conns.map(async ({ reader, writer }, i) => {
+        writer.write(`hello ${i}\n`);
+        assertEquals(dec.decode(await reader.readline()), `hello ${i}\n`);
+      }));
+      peak = server.activeConnections;
+      await Promise.all(conns.map(async ({ writer }) => {
+        writer.close();
+        await writer.waitClosed();
+      }));
+      while (server.activeConnections > 0) await sleep(1);
+    },
+  );
   assertEquals(peak, n);
 });
 
 Deno.test("echo server: a connect storm of 3,000 short connections", async () => {
   let served = 0;
-  await withServer(async (reader, writer) => {
-    writer.write(await reader.readline());
-    served++;
-  }, { backlog: 1024 }, async (server) => {
-    // Waves of 500 connects in flight at once, each a full exchange.
-    for (let wave = 0; wave < 6; wave++) {
-      await Promise.all(Array.from({ length: 500 }, async () => {
-        const { reader, writer } = await openConnection(server.addr);
-        writer.write("hi\n");
-        assertEquals(dec.decode(await reader.readline()), "hi\n");
-        writer.close();
-        await writer.waitClosed();
-      }));
-    }
-    while (server.activeConnections > 0) await sleep(1);
-  });
+  await withServer(
+    async (reader, writer) => {
+      writer.write(await reader.readline());
+      served++;
+    },
+    { backlog: 1024 },
+    async (server) => {
+      // Waves of 500 connects in flight at once, each a full exchange.
+      for (let wave = 0; wave < 6; wave++) {
+        await Promise.all(Array.from({ length: 500 }, async () => {
+          const { reader, writer } = await openConnection(server.addr);
+          writer.write("hi\n");
+          assertEquals(dec.decode(await reader.readline()), "hi\n");
+          writer.close();
+          await writer.waitClosed();
+        }));
+      }
+      while (server.activeConnections > 0) await sleep(1);
+    },
+  );
   assertEquals(served, 3001);
 });
 

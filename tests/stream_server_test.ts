@@ -79,7 +79,11 @@ Deno.test("`startServer` reports a failing handler through onError and serves on
   });
   assertEquals(errors.length, 1);
   assertEquals((errors[0][0] as Error).message, "handler failed");
-  assert(errors[0][1].startsWith("Exception in connection handler for ('127.0.0.1', "));
+  assert(
+    errors[0][1].startsWith(
+      "Exception in connection handler for ('127.0.0.1', ",
+    ),
+  );
 });
 
 Deno.test("`Server.close` stops accepting at once and lets a running handler finish", async () => {
@@ -242,7 +246,9 @@ Deno.test("`startServer` with maxConnections serves the extra peer once a slot f
     // The kernel completes the third connection, but nobody serves it yet.
     const c = await openConnection(server.addr);
     c.writer.write("c\n");
-    const early = await timeout(50, () => c.reader.readline()).catch(() => "waiting");
+    const early = await timeout(50, () => c.reader.readline()).catch(() =>
+      "waiting"
+    );
     assertEquals(early, "waiting");
     a.writer.close();
     assertEquals(dec.decode(await c.reader.readline()), "c\n");

@@ -2,13 +2,7 @@
 // half-close, flushing on close, aborting on cancellation, extra info and
 // bad input.
 
-import {
-  assert,
-  assertEquals,
-  assertMatch,
-  assertRejects,
-  assertThrows,
-} from "@std/assert";
+import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import {
   InvalidStateError,
   moveOnAfter,
@@ -90,7 +84,9 @@ Deno.test("`StreamWriter.drain` holds a writer back while the peer does not read
     const stalledAt = peak.written;
     // Reading lets the writer go on.
     let read = 0;
-    while (read < stalledAt + 1024 * 1024) read += (await reader.read(65536)).length;
+    while (read < stalledAt + 1024 * 1024) {
+      read += (await reader.read(65536)).length;
+    }
     assert(peak.written > stalledAt);
     writer.close();
     await writer.waitClosed();
@@ -159,9 +155,16 @@ Deno.test("`StreamWriter.getExtraInfo` gives asyncio's peername and sockname", a
     const [host, local] = writer.getExtraInfo("sockname");
     assertEquals(host, "127.0.0.1");
     assertEquals(await seen.promise, `('127.0.0.1', ${local})`);
-    const [, remote] = writer.getExtraInfo("peername");
+    const peer = writer.getExtraInfo("peername");
+    const [, remote] = peer;
     assertEquals(remote, port);
-    assertMatch(Deno.inspect(writer.getExtraInfo("peername")), /^\('127\.0\.0\.1', \d+\)$/);
+    assertEquals(peer.port, port);
+    assertEquals(peer.hostname, "127.0.0.1");
+    assertEquals([...peer], ["127.0.0.1", port]);
+    assertMatch(
+      Deno.inspect(writer.getExtraInfo("peername")),
+      /^\('127\.0\.0\.1', \d+\)$/,
+    );
     assert(writer.getExtraInfo("socket") !== undefined);
     assertEquals(writer.getExtraInfo("compression", "none"), "none");
     await reader.read();

@@ -114,7 +114,8 @@ Deno.test("`Queue` under random producers, consumers and cancellations never los
         const consumers = plan.consumers.map((steps, c) =>
           createTask(async () => {
             for (let i = 0;; i++) {
-              const { nowait, yields, cancel: target } = steps[i % steps.length];
+              const { nowait, yields, cancel: target } =
+                steps[i % steps.length];
               for (let y = 0; y < yields; y++) await checkpoint();
               let item: number | undefined;
               if (nowait) {
@@ -150,7 +151,10 @@ Deno.test("`Queue` under random producers, consumers and cancellations never los
         // Liveness: a consumer still running must drain what is left; one
         // parked on a non-empty queue is a lost wake-up.
         for (let turns = 0; !q.empty() && !allDone(consumers); turns++) {
-          assert(turns < 1_000, "a consumer stayed asleep on a non-empty queue");
+          assert(
+            turns < 300,
+            "a consumer stayed asleep on a non-empty queue",
+          );
           await sleep(0);
         }
         q.shutdown();
@@ -255,5 +259,32 @@ Deno.test("`Lock` and `Semaphore` under random cancellations keep exclusion and 
       });
     }),
     { numRuns: 80 },
+  );
+});
+
+Deno.test("`PriorityQueue` matches a sorted-array model under random puts and gets", () => {
+  const op = fc.oneof(
+    fc.record({ put: fc.tuple(fc.integer({ min: -50, max: 50 }), fc.nat(9)) }),
+    fc.constant({ get: true as const }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+      const q = new PriorityQueue<[number, number]>();
+      const model: [number, number][] = [];
+      for (const step of ops) {
+        if ("put" in step) {
+          q.putNowait(step.put);
+          model.push(step.put);
+          model.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+        } else if (model.length === 0) {
+          assert(q.empty());
+        } else {
+          // Equal pairs are interchangeable, so compare values, not identity.
+          assertEquals(q.getNowait(), model.shift());
+        }
+        assertEquals(q.qsize(), model.length);
+      }
+    }),
+    { numRuns: 200 },
   );
 });

@@ -132,16 +132,17 @@ Deno.test("`Semaphore` waiter cancelled after being handed a permit passes it on
 Deno.test("`Semaphore` a cancelled waiter does not hang the next acquire", async () => {
   await run(async () => {
     const sem = new Semaphore(1);
-    let t2: ReturnType<typeof createTask<void>> | undefined;
+    const later: { t2?: { cancel(): boolean } } = {};
     const t1 = createTask(async () => {
       await using _ = await sem.lock();
       await tick();
-      t2!.cancel();
+      later.t2!.cancel();
     });
-    t2 = createTask(async () => {
+    const t2 = createTask(async () => {
       await using _ = await sem.lock();
       throw new Error("t2 must never get the permit");
     });
+    later.t2 = t2;
     const [r1, r2] = await gather(t1, t2, { returnExceptions: true });
     assertEquals(r1, undefined);
     assert(r2 instanceof CancelledError);

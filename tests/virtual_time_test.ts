@@ -19,7 +19,7 @@ import {
   timeout,
   TimeoutError,
 } from "@seed/aio";
-import { VirtualClock, withVirtualTime } from "@seed/aio/testing";
+import { type VirtualClock, withVirtualTime } from "@seed/aio/testing";
 import { waitHook } from "../lib/_scope.ts";
 import { hostClock, now, pendingTimers } from "../lib/_timers.ts";
 

@@ -81,6 +81,34 @@ Deno.test("`toThread` explains that closures do not travel", async () => {
   assertNoWorkers();
 });
 
+Deno.test("`toThread` explains why a method parted from its object fails", async () => {
+  class Counter {
+    count = 1;
+    #secret = 2;
+    next(): number {
+      return ++this.count;
+    }
+    peek(): number {
+      return this.#secret;
+    }
+  }
+  const counter = new Counter();
+  await run(async () => {
+    const error = await assertRejects(
+      () => toThread(counter.next),
+      TypeError,
+      "`this`",
+    );
+    assertInstanceOf(error.cause, TypeError);
+    await assertRejects(
+      () => toThread(counter.peek),
+      TypeError,
+      "could not be compiled",
+    );
+  });
+  assertNoWorkers();
+});
+
 Deno.test("`toThread` refuses functions without source, at once", async () => {
   await run(() => {
     assertThrows(() => toThread(Math.max, 1, 2), TypeError, "native or bound");
