@@ -27,6 +27,28 @@ export interface ScopeNursery {
   readonly scope: Scope;
 }
 
+/** An intrusive cancellation hook (no closure, no Set entry per wait). */
+export interface CancelNode {
+  prevNode: CancelNode | undefined;
+  nextNode: CancelNode | undefined;
+  linkedTo: Scope | undefined;
+  cancel(error: CancelledError): void;
+}
+
+// How many open scopes are cancelled: while none is, a cancellation point
+// that does not suspend needs no ambient-scope lookup at all.
+let cancelledOpen = 0;
+
+/**
+ * The current scope if it is cancelled, else undefined; free (no
+ * AsyncLocalStorage lookup) while no open scope anywhere is cancelled.
+ */
+export function cancelledScope(): Scope | undefined {
+  if (cancelledOpen === 0) return undefined;
+  const scope = currentScope();
+  return scope !== undefined && scope.cancelled ? scope : undefined;
+}
+
 /** A hook called once when a scope becomes cancelled. */
 export type CancelHook = (error: CancelledError) => void;
 
@@ -85,7 +107,6 @@ export class Scope {
   #firstChild: Scope | undefined;
   #prevSibling: Scope | undefined;
   #nextSibling: Scope | undefined;
-  #hooks: Set<CancelHook> | undefined;
   #controller: AbortController | undefined;
 
   constructor(
@@ -109,6 +130,7 @@ export class Scope {
       parent.#firstChild = this;
       if (!shielded && parent.cancelled) {
         this.cancelled = true;
+        cancelledOpen++;
         this.reason = parent.reason;
         this.error = parent.error;
       }
@@ -148,13 +170,13 @@ export class Scope {
   #propagate(reason: unknown, error: CancelledError): void {
     if (this.cancelled) return;
     this.cancelled = true;
+    if (!this.closed) cancelledOpen++;
     this.reason = reason;
     this.error = error;
     this.#controller?.abort(error);
-    const hooks = this.#hooks;
-    if (hooks !== undefined) {
-      this.#hooks = undefined;
-      for (const hook of hooks) hook(this.deliver());
+    for (let node = this.#nodeHead; node !== undefined; node = this.#nodeHead) {
+      this.unlink(node);
+      node.cancel(this.deliver());
     }
     // A child may close (and unlink itself) while it is being cancelled,
     // so read the next sibling first.
@@ -166,16 +188,43 @@ export class Scope {
     }
   }
 
+  // The waits blocked in this scope, as an intrusive list: a wait links its
+  // own node (no Set entry, no closure per wait in the primitives).
+  #nodeHead: CancelNode | undefined;
+
+  /** Links a node whose cancel() runs once when this scope is cancelled. */
+  link(node: CancelNode): void {
+    node.prevNode = undefined;
+    node.nextNode = this.#nodeHead;
+    if (this.#nodeHead !== undefined) this.#nodeHead.prevNode = node;
+    this.#nodeHead = node;
+    node.linkedTo = this;
+  }
+
+  /** Unlinks a node linked with link() (no-op if it is not linked here). */
+  unlink(node: CancelNode): void {
+    if (node.linkedTo !== this) return;
+    node.linkedTo = undefined;
+    if (node.prevNode === undefined) this.#nodeHead = node.nextNode;
+    else node.prevNode.nextNode = node.nextNode;
+    if (node.nextNode !== undefined) node.nextNode.prevNode = node.prevNode;
+    node.prevNode = node.nextNode = undefined;
+  }
+
   /**
    * Registers `hook` to run when this scope becomes cancelled; returns the
    * function that unregisters it. The caller checks `cancelled` first.
+   * (A closure-friendly form of {@linkcode Scope.link}.)
    */
   onCancel(hook: CancelHook): () => void {
-    const hooks = (this.#hooks ??= new Set());
-    hooks.add(hook);
-    return () => {
-      hooks.delete(hook);
+    const node: CancelNode = {
+      prevNode: undefined,
+      nextNode: undefined,
+      linkedTo: undefined,
+      cancel: hook,
     };
+    this.link(node);
+    return () => this.unlink(node);
   }
 
   /**
@@ -192,8 +241,8 @@ export class Scope {
   /** Leaves the scope: it stops being anyone's parent or current scope. */
   close(): void {
     if (this.closed) return;
+    if (this.cancelled) cancelledOpen--;
     this.closed = true;
-    this.#hooks = undefined;
     const parent = this.parent;
     if (parent === undefined) return;
     const prev = this.#prevSibling;

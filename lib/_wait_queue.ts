@@ -6,15 +6,34 @@
 // lost between a cancelled waiter and the next one. Cancellation is
 // level-triggered, so that waiter's next cancellation point throws anyway.
 
-import { currentScope, type Scope, waitHook } from "./_scope.ts";
+import {
+  type CancelNode,
+  currentScope,
+  type Scope,
+  waitHook,
+} from "./_scope.ts";
+import type { CancelledError } from "./errors.ts";
 
-interface Waiter<T> {
-  resolve: (value: T) => void;
-  reject: (error: unknown) => void;
-  unhook: (() => void) | undefined;
-  prev: Waiter<T> | undefined;
-  next: Waiter<T> | undefined;
-  linked: boolean;
+class Waiter<T> implements CancelNode {
+  prevNode: CancelNode | undefined = undefined;
+  nextNode: CancelNode | undefined = undefined;
+  linkedTo: Scope | undefined = undefined;
+  next: Waiter<T> | undefined = undefined;
+  linked = true;
+  resolve!: (value: T) => void;
+  reject!: (error: unknown) => void;
+
+  constructor(
+    readonly queue: WaitQueue<T>,
+    public prev: Waiter<T> | undefined,
+    readonly onCancel: (() => void) | undefined,
+  ) {}
+
+  cancel(error: CancelledError): void {
+    this.queue._unlink(this);
+    this.onCancel?.();
+    this.reject(error);
+  }
 }
 
 /** A FIFO queue of parked waiters, each woken with a value of type `T`. */
@@ -43,7 +62,8 @@ export class WaitQueue<T = void> {
     const ended = scope === undefined
       ? undefined
       : waitHook.current?.(scope, "park", this);
-    return new Promise<T>((resolve, reject) => {
+    const waiter = new Waiter<T>(this, this.#tail, onCancel);
+    const waiting = new Promise<T>((resolve, reject) => {
       if (ended !== undefined) {
         const [settle, fail] = [resolve, reject];
         resolve = (value) => {
@@ -55,34 +75,23 @@ export class WaitQueue<T = void> {
           fail(error);
         };
       }
-      const waiter: Waiter<T> = {
-        resolve,
-        reject,
-        unhook: undefined,
-        prev: this.#tail,
-        next: undefined,
-        linked: true,
-      };
-      if (this.#tail === undefined) this.#head = waiter;
-      else this.#tail.next = waiter;
-      this.#tail = waiter;
-      this.#size++;
-      if (scope !== undefined) {
-        waiter.unhook = scope.onCancel((error) => {
-          this.#unlink(waiter);
-          onCancel?.();
-          reject(error);
-        });
-      }
+      waiter.resolve = resolve;
+      waiter.reject = reject;
     });
+    if (this.#tail === undefined) this.#head = waiter;
+    else this.#tail.next = waiter;
+    this.#tail = waiter;
+    this.#size++;
+    scope?.link(waiter);
+    return waiting;
   }
 
   /** Wakes the oldest waiter with `value`; returns false if none was parked. */
   unpark(value: T): boolean {
     const waiter = this.#head;
     if (waiter === undefined) return false;
-    this.#unlink(waiter);
-    waiter.unhook?.();
+    this._unlink(waiter);
+    waiter.linkedTo?.unlink(waiter);
     waiter.resolve(value);
     return true;
   }
@@ -98,15 +107,16 @@ export class WaitQueue<T = void> {
   rejectAll(error: unknown): number {
     let count = 0;
     for (let waiter = this.#head; waiter !== undefined; waiter = this.#head) {
-      this.#unlink(waiter);
-      waiter.unhook?.();
+      this._unlink(waiter);
+      waiter.linkedTo?.unlink(waiter);
       waiter.reject(error);
       count++;
     }
     return count;
   }
 
-  #unlink(waiter: Waiter<T>): void {
+  /** @internal */
+  _unlink(waiter: Waiter<T>): void {
     if (!waiter.linked) return;
     waiter.linked = false;
     if (waiter.prev === undefined) this.#head = waiter.next;

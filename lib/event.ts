@@ -4,7 +4,7 @@
  * @module
  */
 
-import { currentScope } from "./_scope.ts";
+import { cancelledScope, currentScope } from "./_scope.ts";
 import { WaitQueue } from "./_wait_queue.ts";
 
 const SET: Promise<true> = Promise.resolve(true);
@@ -56,12 +56,10 @@ export class Event {
    * ```
    */
   wait(): Promise<true> {
-    const scope = currentScope();
-    if (scope !== undefined && scope.cancelled) {
-      return Promise.reject(scope.deliver());
-    }
+    const cancelled = cancelledScope();
+    if (cancelled !== undefined) return Promise.reject(cancelled.deliver());
     if (this.#flag) return SET;
-    return this.#waiters.park(scope);
+    return this.#waiters.park(currentScope());
   }
 
   /**

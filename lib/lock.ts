@@ -5,7 +5,7 @@
  */
 
 import { InvalidStateError } from "./errors.ts";
-import { currentScope, type Scope } from "./_scope.ts";
+import { cancelledScope, currentScope, type Scope } from "./_scope.ts";
 import { WaitQueue } from "./_wait_queue.ts";
 
 /**
@@ -109,15 +109,13 @@ export class Lock {
    * ```
    */
   acquire(): Promise<true> {
-    const scope = currentScope();
-    if (scope !== undefined && scope.cancelled) {
-      return Promise.reject(scope.deliver());
-    }
+    const cancelled = cancelledScope();
+    if (cancelled !== undefined) return Promise.reject(cancelled.deliver());
     if (!this.#locked) {
       this.#locked = true;
       return ACQUIRED;
     }
-    return this.#wait(scope);
+    return this.#wait(currentScope());
   }
 
   #wait(scope: Scope | undefined): Promise<true> {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { currentScope, type Scope, show } from "./_scope.ts";
+import { cancelledScope, currentScope, type Scope, show } from "./_scope.ts";
 import { WaitQueue } from "./_wait_queue.ts";
 
 /**
@@ -344,10 +344,8 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * ```
    */
   put(item: T): Promise<void> {
-    const scope = currentScope();
-    if (scope !== undefined && scope.cancelled) {
-      return Promise.reject(scope.deliver());
-    }
+    const cancelled = cancelledScope();
+    if (cancelled !== undefined) return Promise.reject(cancelled.deliver());
     if (this.#shutdown) return Promise.reject(new QueueShutDown());
     if (this.#freeSlots() > 0 && this.#putters.size === 0) {
       try {
@@ -357,7 +355,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       }
       return PUT;
     }
-    return this.#waitToPut(item, scope);
+    return this.#waitToPut(item, currentScope());
   }
 
   #waitToPut(item: T, scope: Scope | undefined): Promise<void> {
@@ -443,10 +441,8 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * ```
    */
   get(): Promise<T> {
-    const scope = currentScope();
-    if (scope !== undefined && scope.cancelled) {
-      return Promise.reject(scope.deliver());
-    }
+    const cancelled = cancelledScope();
+    if (cancelled !== undefined) return Promise.reject(cancelled.deliver());
     if (this.#store.size > this.#gettersInFlight) {
       try {
         return Promise.resolve(this.#take());
@@ -455,7 +451,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       }
     }
     if (this.#shutdown) return Promise.reject(new QueueShutDown());
-    return this.#waitToGet(scope);
+    return this.#waitToGet(currentScope());
   }
 
   #waitToGet(scope: Scope | undefined): Promise<T> {

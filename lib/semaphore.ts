@@ -5,7 +5,7 @@
  * @module
  */
 
-import { currentScope, type Scope, show } from "./_scope.ts";
+import { cancelledScope, currentScope, type Scope, show } from "./_scope.ts";
 import { WaitQueue } from "./_wait_queue.ts";
 import { type LockGuard, makeGuard } from "./lock.ts";
 
@@ -92,15 +92,13 @@ export class Semaphore {
    * ```
    */
   acquire(): Promise<true> {
-    const scope = currentScope();
-    if (scope !== undefined && scope.cancelled) {
-      return Promise.reject(scope.deliver());
-    }
+    const cancelled = cancelledScope();
+    if (cancelled !== undefined) return Promise.reject(cancelled.deliver());
     if (this.#value > 0 && this.#waiters.size === 0 && this.#inFlight === 0) {
       this.#value--;
       return ACQUIRED;
     }
-    return this.#wait(scope);
+    return this.#wait(currentScope());
   }
 
   #wait(scope: Scope | undefined): Promise<true> {

@@ -71,8 +71,12 @@ export function shield<T>(
   options?: ShieldOptions,
 ): Promise<T> {
   checkAwaitable(work, "shield()");
-  if (options !== undefined && (options === null || typeof options !== "object")) {
-    throw new TypeError(`shield(): options must be an object, got ${show(options)}`);
+  if (
+    options !== undefined && (options === null || typeof options !== "object")
+  ) {
+    throw new TypeError(
+      `shield(): options must be an object, got ${show(options)}`,
+    );
   }
   const scope = currentScope();
   if (options?.wait === true) {
