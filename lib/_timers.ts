@@ -28,6 +28,8 @@ export const hostClock: Clock = {
 
 let clock: Clock = hostClock;
 
+const MAX_HOST_DELAY = 2 ** 31 - 1;
+
 /** The current time on aio's clock (monotonic ms). */
 export function now(): number {
   return clock.now();
@@ -192,9 +194,10 @@ function arm(): void {
   hostWhen = when;
   hostSet = globalThis.setTimeout;
   hostClear = globalThis.clearTimeout;
+  // Hosts clamp delays above 2^31-1 ms to 1 ms: wake at the limit instead.
   hostHandle = hostSet(
     fire,
-    Math.max(0, when - now()),
+    Math.min(MAX_HOST_DELAY, Math.max(0, when - now())),
   ) as unknown as number;
 }
 

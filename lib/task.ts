@@ -207,7 +207,12 @@ export class Task<T = unknown> extends Future<T> {
   async #settleWhenDone(result: PromiseLike<T>): Promise<void> {
     let value: T;
     try {
-      value = await result;
+      // A returned Task or Future is awaited as a cancellation point of this
+      // task (a native promise is the body itself, which sees its own
+      // cancellation points).
+      value = await (result instanceof Future
+        ? result._wait(this.scope, true)
+        : result);
     } catch (error) {
       this.#finish(false, error);
       return;

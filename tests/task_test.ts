@@ -15,6 +15,7 @@ import {
   createTask,
   currentSignal,
   currentTask,
+  Future,
   InvalidStateError,
   run,
   sleep,
@@ -339,5 +340,19 @@ Deno.test("`Task.describe` names the task for messages", async () => {
     const task = createTask(() => 1, { name: "worker" });
     assertEquals(task.describe(), 'Task "worker"');
     await task;
+  });
+});
+
+Deno.test("a task whose function returns a Future is cancelled through it", async () => {
+  await run(async () => {
+    const inner = new Future<number>();
+    const task = createTask(() => inner);
+    await sleep(1);
+    task.cancel("stop");
+    const error = await caught(() => task);
+    assertInstanceOf(error, CancelledError);
+    assert(task.cancelled());
+    // Awaiting a Future as a cancellation point cancels it too (asyncio).
+    assert(inner.cancelled());
   });
 });

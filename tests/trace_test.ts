@@ -14,7 +14,7 @@ import {
 } from "@seed/aio";
 import { withVirtualTime } from "@seed/aio/testing";
 import { lanesOf, sayHelloTrace, traceToSvg } from "../scripts/trace_to_svg.ts";
-import { deferred } from "./_helpers.ts";
+import { deferred, denoFlags } from "./_helpers.ts";
 
 /** Checks what every viewer needs: B/E balanced and nested per lane, time never going back. */
 function assertWellFormed(trace: ChromeTrace): void {
@@ -193,4 +193,41 @@ Deno.test("a trace survives a failing task and a main that throws", async () => 
   )!;
   assertEquals(end.args?.outcome, "rejected");
   assertEquals(end.args?.error, "Error: boom");
+});
+
+Deno.test("AIO_TRACE=path records a script's run to that file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = `${dir}/traced.ts`;
+    const mod = new URL("../mod.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      script,
+      `import { createTask, run, sleep } from ${JSON.stringify(mod)};
+await run(async () => {
+  await createTask(() => sleep(1), { name: "napper" });
+});
+`,
+    );
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-env=AIO_TRACE,AIO_DEBUG",
+        `--allow-write=${dir}`,
+        ...denoFlags(),
+        script,
+      ],
+      env: { AIO_TRACE: `${dir}/out.json` },
+    }).output();
+    assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+    const trace: ChromeTrace = JSON.parse(
+      await Deno.readTextFile(`${dir}/out.json`),
+    );
+    assertWellFormed(trace);
+    assertEquals(
+      lanesOf(trace).map((lane) => [lane.name, lane.outcome]),
+      [["main", "fulfilled"], ["napper", "fulfilled"]],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
