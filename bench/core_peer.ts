@@ -96,7 +96,9 @@ async function cancelLatency(samples: number): Promise<number[]> {
       await sleep(0);
       const start = performance.now();
       task.cancel();
-      await new Promise<void>((resolve) => task.addDoneCallback(() => resolve()));
+      await new Promise<void>((resolve) =>
+        task.addDoneCallback(() => resolve())
+      );
       latencies.push(performance.now() - start);
     }
   });
@@ -129,7 +131,9 @@ async function python(n: number, reps: number): Promise<number | undefined> {
       stdout: "piped",
       stderr: "null",
     }).output();
-    return out.success ? Number(new TextDecoder().decode(out.stdout).trim()) : undefined;
+    return out.success
+      ? Number(new TextDecoder().decode(out.stdout).trim())
+      : undefined;
   } catch {
     return undefined;
   }
@@ -141,18 +145,24 @@ function us(ms: number, n: number): string {
 
 if (import.meta.main) {
   console.log("aio core vs peers (median of interleaved runs)\n");
-  console.log("| tasks | raw Promise.all | aio taskGroup | aio/raw (target ≤ 2) | CPython TaskGroup | CPython/aio (target ≥ 10) |");
+  console.log(
+    "| tasks | raw Promise.all | aio taskGroup | aio/raw (target ≤ 2) | CPython TaskGroup | CPython/aio (target ≥ 10) |",
+  );
   console.log("|---:|---:|---:|---:|---:|---:|");
-  for (const [n, reps] of quick ? [[10_000, 5]] : [[10_000, 25], [1_000_000, 5]]) {
+  for (
+    const [n, reps] of quick ? [[10_000, 5]] : [[10_000, 25], [1_000_000, 5]]
+  ) {
     const r = await compare(reps, {
       raw: () => rawPromiseAll(n),
       aio: () => aioTaskGroup(n),
     });
     const py = await python(n, Math.min(reps, n > 100_000 ? 1 : 5));
     console.log(
-      `| ${n} | ${us(r.raw, n)} | ${us(r.aio, n)} | ${(r.aio / r.raw).toFixed(2)}x | ${
-        py === undefined ? "n/a" : us(py, n)
-      } | ${py === undefined ? "n/a" : (py / r.aio).toFixed(1) + "x"} |`,
+      `| ${n} | ${us(r.raw, n)} | ${us(r.aio, n)} | ${
+        (r.aio / r.raw).toFixed(2)
+      }x | ${py === undefined ? "n/a" : us(py, n)} | ${
+        py === undefined ? "n/a" : (py / r.aio).toFixed(1) + "x"
+      } |`,
     );
   }
   const n = quick ? 10_000 : 100_000;
@@ -161,15 +171,18 @@ if (import.meta.main) {
     aio: () => aioTimeouts(n, 10),
   });
   console.log(
-    `\n${n} concurrent timeouts around 10 ms sleeps: raw setTimeout ${t.raw.toFixed(0)} ms, aio ${
-      t.aio.toFixed(0)
-    } ms, aio/raw ${(t.aio / t.raw).toFixed(2)}x (target ≤ 1.5); aio timers left: ${pendingTimers()}`,
+    `\n${n} concurrent timeouts around 10 ms sleeps: raw setTimeout ${
+      t.raw.toFixed(0)
+    } ms, aio ${t.aio.toFixed(0)} ms, aio/raw ${
+      (t.aio / t.raw).toFixed(2)
+    }x (target ≤ 1.5); aio timers left: ${pendingTimers()}`,
   );
   const lat = (await cancelLatency(quick ? 200 : 2000)).sort((a, b) => a - b);
-  const p = (q: number): string => lat[Math.floor(q * (lat.length - 1))].toFixed(3);
+  const p = (q: number): string =>
+    lat[Math.floor(q * (lat.length - 1))].toFixed(3);
   console.log(
-    `cancel → settled for a task blocked in sleep: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${
-      p(1)
-    } ms (target p99 < 1 ms)`,
+    `cancel → settled for a task blocked in sleep: p50 ${p(0.5)} ms, p99 ${
+      p(0.99)
+    } ms, max ${p(1)} ms (target p99 < 1 ms)`,
   );
 }

@@ -13,7 +13,13 @@
 import { CancelledError, InvalidStateError } from "./errors.ts";
 import type { EventLoop } from "./event_loop.ts";
 import type { Executor } from "./executor.ts";
-import { checkFunction, currentScope, Scope, show } from "./_scope.ts";
+import {
+  type CancelNode,
+  checkFunction,
+  currentScope,
+  Scope,
+  show,
+} from "./_scope.ts";
 import { cancelTimer, now, schedule, type Timer } from "./_timers.ts";
 import { WaitQueue } from "./_wait_queue.ts";
 import type {
@@ -140,7 +146,8 @@ interface Job {
   args: unknown[];
 }
 
-interface Call {
+/** A call; linked into its scope's cancel list while pending. */
+interface Call extends CancelNode {
   readonly job: Job;
   transfer: Transferable[] | undefined;
   readonly resolve: (value: unknown) => void;
@@ -152,10 +159,11 @@ interface Call {
   slot: Slot | undefined;
   /** In the queue (not yet dispatched, not removed). */
   queued: boolean;
-  unhook: (() => void) | undefined;
   onAbort: (() => void) | undefined;
   done: boolean;
 }
+
+function ignore(): void {}
 
 interface Slot {
   readonly worker: WorkerLike;
@@ -717,12 +725,16 @@ export class WorkerPool implements Executor, AsyncDisposable {
         signal,
         slot: undefined,
         queued: false,
-        unhook: undefined,
         onAbort: undefined,
         done: false,
+        prevNode: undefined,
+        nextNode: undefined,
+        linkedTo: undefined,
+        cancel: ignore,
       };
       if (scope !== undefined) {
-        call.unhook = scope.onCancel(() => this.#cancelCall(call));
+        call.cancel = (error) => this.#cancelCall(call, error);
+        scope.link(call);
       }
       if (signal !== undefined) {
         call.onAbort = () => this.#cancelCall(call, signal.reason);
@@ -836,7 +848,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
   #settle(call: Call, outcome: Outcome, value: unknown): void {
     if (call.done) return;
     call.done = true;
-    call.unhook?.();
+    call.linkedTo?.unlink(call);
     if (call.onAbort !== undefined) {
       call.signal!.removeEventListener("abort", call.onAbort);
     }

@@ -46,6 +46,7 @@ const EXPORTS = [
   "Server",
   "StreamReader",
   "StreamWriter",
+  "SubprocessExecutor",
   "Task",
   "TaskGroup",
   "TaskGroupError",

@@ -15,6 +15,8 @@ import {
   InvalidStateError,
   run,
   sleep,
+  timeout,
+  TimeoutError,
   WorkerError,
   WorkerPool,
 } from "@seed/aio";
@@ -154,6 +156,21 @@ Deno.test("cancelling the calling task terminates the busy worker without waitin
     assertEquals(await pool.run(fixture, "add", [1, 1]), 2);
     assertEquals(pool.stats().started, 2);
     release(shared); // let the orphaned thread end now
+  });
+  assertNoWorkers();
+});
+
+Deno.test("a `timeout` around a busy call stops its worker and throws TimeoutError", async () => {
+  const shared = flags();
+  await run(async () => {
+    await using pool = new WorkerPool({ size: 1 });
+    await assertRejects(
+      () => timeout(20, () => pool.run(fixture, "spin", [shared])),
+      TimeoutError,
+    );
+    assertEquals(Atomics.load(shared, FINISHED), 0);
+    assertEquals(pool.stats().replaced, 1);
+    release(shared);
   });
   assertNoWorkers();
 });
