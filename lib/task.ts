@@ -185,39 +185,13 @@ export class Task<T = unknown> extends Future<T> {
     }
     this.#started = true;
     this.#nursery.observer?.started?.(this);
-    let result: T | PromiseLike<T>;
-    try {
-      // The signal is made only for functions that take it: an
-      // AbortController per task would cost more than the rest of a spawn.
-      result = fn.length === 0
-        ? storage.run(this.scope, fn as () => T | PromiseLike<T>)
-        : storage.run(this.scope, fn, this.scope.signal);
-    } catch (error) {
-      this.#finish(false, error);
-      return;
-    }
-    if (result !== null && typeof result === "object" && "then" in result) {
-      this.#settleWhenDone(result);
-    } else {
-      this.#finish(true, result);
-    }
+    // One async frame, entered once: it runs the body and settles the task.
+    storage.run(this.scope, drive, this, fn);
   }
 
-  // An async method allocates less per task than two `then` closures.
-  async #settleWhenDone(result: PromiseLike<T>): Promise<void> {
-    let value: T;
-    try {
-      // A returned Task or Future is awaited as a cancellation point of this
-      // task (a native promise is the body itself, which sees its own
-      // cancellation points).
-      value = await (result instanceof Future
-        ? result._wait(this.scope, true)
-        : result);
-    } catch (error) {
-      this.#finish(false, error);
-      return;
-    }
-    this.#finish(true, value);
+  /** @internal Settles the task with its body's outcome. */
+  _finish(ok: boolean, value: unknown): void {
+    this.#finish(ok, value);
   }
 
   #finish(ok: boolean, value: unknown): void {
@@ -238,6 +212,27 @@ export class Task<T = unknown> extends Future<T> {
     }
     this.#nursery._childDone(this);
   }
+}
+
+// Runs a task's body inside the task's scope and settles the task. The
+// signal is made only for functions that take it: an AbortController per
+// task would cost more than the rest of a spawn. A returned Task or Future is
+// awaited as a cancellation point of the task (a native promise is the body
+// itself, which meets its own cancellation points).
+async function drive<T>(task: Task<T>, fn: TaskFunction<T>): Promise<void> {
+  let value: T;
+  try {
+    const result = fn.length === 0
+      ? (fn as () => T | PromiseLike<T>)()
+      : fn(task.scope.signal);
+    value = await (result instanceof Future
+      ? result._wait(task.scope, true)
+      : result);
+  } catch (error) {
+    task._finish(false, error);
+    return;
+  }
+  task._finish(true, value);
 }
 
 /**
