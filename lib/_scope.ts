@@ -292,15 +292,7 @@ export function cancellable<T>(
   const ended = waitHook.current?.(scope, "promise", promise);
   return new Promise<T>((resolve, reject) => {
     if (ended !== undefined) {
-      const [settle, fail] = [resolve, reject];
-      resolve = (value) => {
-        ended();
-        settle(value);
-      };
-      reject = (error) => {
-        ended();
-        fail(error);
-      };
+      [resolve, reject] = endFirst(ended, resolve, reject);
     }
     const unhook = scope.onCancel((error) => {
       onCancel?.();
@@ -314,6 +306,24 @@ export function cancellable<T>(
       reject(error);
     });
   });
+}
+
+/**
+ * Wraps a wait's settle functions so that the wait hook hears the wait end
+ * right before the waiter is settled (watching adds no turn).
+ */
+export function endFirst<T>(
+  ended: () => void,
+  resolve: (value: T) => void,
+  reject: (error: unknown) => void,
+): [(value: T) => void, (error: unknown) => void] {
+  return [(value) => {
+    ended();
+    resolve(value);
+  }, (error) => {
+    ended();
+    reject(error);
+  }];
 }
 
 /** Validates a duration in milliseconds (negative means already due). */

@@ -9,6 +9,7 @@
 import {
   type CancelNode,
   currentScope,
+  endFirst,
   type Scope,
   waitHook,
 } from "./_scope.ts";
@@ -65,15 +66,7 @@ export class WaitQueue<T = void> {
     const waiter = new Waiter<T>(this, this.#tail, onCancel);
     const waiting = new Promise<T>((resolve, reject) => {
       if (ended !== undefined) {
-        const [settle, fail] = [resolve, reject];
-        resolve = (value) => {
-          ended();
-          settle(value);
-        };
-        reject = (error) => {
-          ended();
-          fail(error);
-        };
+        [resolve, reject] = endFirst(ended, resolve, reject);
       }
       waiter.resolve = resolve;
       waiter.reject = reject;

@@ -6,7 +6,13 @@
  */
 
 import { cancelTimer, now, schedule } from "./_timers.ts";
-import { checkDelay, currentScope, type Scope, waitHook } from "./_scope.ts";
+import {
+  checkDelay,
+  currentScope,
+  endFirst,
+  type Scope,
+  waitHook,
+} from "./_scope.ts";
 
 /**
  * Waits `ms` milliseconds, then returns `value`. A cancellation point: if the
@@ -73,15 +79,7 @@ export function sleepUntil<T>(
     : waitHook.current?.(scope, "sleep", when);
   return new Promise<T>((resolve, reject) => {
     if (ended !== undefined) {
-      const [settle, fail] = [resolve, reject];
-      resolve = (value) => {
-        ended();
-        settle(value);
-      };
-      reject = (error) => {
-        ended();
-        fail(error);
-      };
+      [resolve, reject] = endFirst(ended, resolve, reject);
     }
     let unhook: (() => void) | undefined;
     const timer = schedule(when, () => {

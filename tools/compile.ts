@@ -19,6 +19,7 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 import { fileURLToPath } from "node:url";
+import { killAfter } from "./task.ts";
 
 /** One binary to build. */
 export interface Target {
@@ -136,15 +137,7 @@ export async function build(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // It exited in the meantime.
-    }
-  }, timeoutMs);
+  const deadline = killAfter(child, timeoutMs);
   try {
     const [{ code }, , stderr] = await Promise.all([
       child.status,
@@ -152,7 +145,7 @@ export async function build(
       new Response(child.stderr).text(),
     ]);
     const ms = performance.now() - started;
-    if (timedOut) return { kind: "timeout", ms };
+    if (deadline.fired) return { kind: "timeout", ms };
     if (code === 0) {
       const path = output.startsWith("/") ? output : `${root}${output}`;
       return { kind: "built", path, bytes: (await Deno.stat(path)).size, ms };
@@ -166,7 +159,7 @@ export async function build(
     }
     return { kind: "failed", code, stderr };
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }
 

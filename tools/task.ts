@@ -241,18 +241,10 @@ export async function probeJsr(
     stdout: "null",
     stderr: "null",
   }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // It exited in the meantime.
-    }
-  }, timeoutMs);
+  const deadline = killAfter(child, timeoutMs);
   try {
     const status = await child.status;
-    if (timedOut) {
+    if (deadline.fired) {
       return {
         mode: "npm",
         reason: `JSR probe timed out after ${timeoutMs} ms`,
@@ -262,8 +254,30 @@ export async function probeJsr(
       ? { mode: "jsr", reason: "JSR reachable" }
       : { mode: "npm", reason: "JSR unreachable" };
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
+}
+
+/** A SIGKILL scheduled for a child process; see {@linkcode killAfter}. */
+export interface KillTimer {
+  /** Whether the kill fired. */
+  readonly fired: boolean;
+  /** Cancels the kill (call it once the child has exited). */
+  clear(): void;
+}
+
+/** Kills `child` with SIGKILL after `ms` unless cleared first: no step may hang. */
+export function killAfter(child: Deno.ChildProcess, ms: number): KillTimer {
+  const state = { fired: false, clear: () => clearTimeout(timer) };
+  const timer = setTimeout(() => {
+    state.fired = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // It exited in the meantime.
+    }
+  }, ms);
+  return state;
 }
 
 async function exists(path: string): Promise<boolean> {
