@@ -98,7 +98,16 @@ export function nextDeadline(): number {
 
 /** Schedules `callback` to run once aio's clock reaches `when`. */
 export function schedule(when: number, callback: () => void): Timer {
-  const timer: Timer = { when, seq: seq++, index: heap.length, callback };
+  return insert({ when, seq: 0, index: -1, callback });
+}
+
+/**
+ * Schedules a timer object made by the caller (its `callback` is called as
+ * a method), so that a wait can be its own timer with no closure.
+ */
+export function insert<T extends Timer>(timer: T): T {
+  timer.seq = seq++;
+  timer.index = heap.length;
   heap.push(timer);
   siftUp(timer.index);
   if (timer.index === 0) arm();

@@ -5,8 +5,10 @@
  * @module
  */
 
-import { cancelTimer, now, schedule } from "./_timers.ts";
+import { cancelTimer, insert, now, type Timer } from "./_timers.ts";
+import type { CancelledError } from "./errors.ts";
 import {
+  type CancelNode,
   checkDelay,
   currentScope,
   endFirst,
@@ -65,6 +67,32 @@ export function checkpoint(): Promise<void> {
   return sleepUntil(now(), undefined, currentScope());
 }
 
+// One object per sleep: it is the heap's timer and the scope's cancel node,
+// so a sleep allocates no closures beyond its promise's.
+class SleepWaiter<T> implements Timer, CancelNode {
+  seq = 0;
+  index = -1;
+  prevNode: CancelNode | undefined = undefined;
+  nextNode: CancelNode | undefined = undefined;
+  linkedTo: Scope | undefined = undefined;
+  constructor(
+    readonly when: number,
+    readonly value: T,
+    readonly resolve: (value: T) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+
+  callback(): void {
+    this.linkedTo?.unlink(this);
+    this.resolve(this.value);
+  }
+
+  cancel(error: CancelledError): void {
+    cancelTimer(this);
+    this.reject(error);
+  }
+}
+
 /** @internal The shared body of sleep, checkpoint and the timeout family. */
 export function sleepUntil<T>(
   when: number,
@@ -81,16 +109,7 @@ export function sleepUntil<T>(
     if (ended !== undefined) {
       [resolve, reject] = endFirst(ended, resolve, reject);
     }
-    let unhook: (() => void) | undefined;
-    const timer = schedule(when, () => {
-      unhook?.();
-      resolve(value);
-    });
-    if (scope !== undefined) {
-      unhook = scope.onCancel((error) => {
-        cancelTimer(timer);
-        reject(error);
-      });
-    }
+    const waiter = insert(new SleepWaiter(when, value, resolve, reject));
+    scope?.link(waiter);
   });
 }

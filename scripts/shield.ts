@@ -7,8 +7,9 @@
  * 2. A cancelled task cleans up its resource: it catches `CancelledError`,
  *    closes the resource in `finally`, and re-throws so that the task ends
  *    cancelled. aio's cancellation is level-triggered (Trio's rule): inside
- *    a cancelled task every aio wait throws again, so cleanup closes
- *    synchronously, as Deno's `close()` calls do, rather than awaiting.
+ *    a cancelled task every aio wait throws again, so this cleanup closes
+ *    synchronously, as Deno's `close()` calls do; cleanup that must await
+ *    goes in `await shield(() => cleanup(), { wait: true })`.
  *
  * Mirrors the "Shielding from cancellation" example of the asyncio
  * documents (`res = await shield(something())`, which keeps `something()`
