@@ -50,6 +50,7 @@ export {
   type TaskFunction,
 } from "./lib/task.ts";
 export {
+  type Started,
   type StartFunction,
   TaskGroup,
   taskGroup,

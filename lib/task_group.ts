@@ -45,9 +45,23 @@ export interface TaskGroupOptions {
 
 /** The function `TaskGroup.start` runs: call `started(value)` once ready. */
 export type StartFunction<T> = (
-  started: (value: T) => void,
+  started: Started<T>,
   signal: AbortSignal,
 ) => unknown;
+
+/**
+ * What `TaskGroup.start` hands its function: call it (`started(value)`), or
+ * use it like Trio's `task_status` (`started.started(value)`); it also
+ * carries the child's `signal`.
+ */
+export interface Started<T> {
+  /** Reports the child ready, with `value` for `start()` to return. */
+  (value: T): void;
+  /** The same function, for Trio's `task_status.started(value)` spelling. */
+  readonly started: (value: T) => void;
+  /** The child task's signal. */
+  readonly signal: AbortSignal;
+}
 
 /**
  * A group of child tasks. A failing child cancels its siblings and the body
@@ -172,18 +186,17 @@ export class TaskGroup {
     const ready = new Promise<T>((resolve) => {
       resolveStarted = resolve;
     });
-    const task: Task<unknown> = this.createTask(
-      (signal) =>
-        fn((value: T) => {
-          if (isStarted) {
-            throw new InvalidStateError("started() was already called");
-          }
-          isStarted = true;
-          this.#starting.delete(task);
-          resolveStarted(value);
-        }, signal),
-      options,
-    );
+    const task: Task<unknown> = this.createTask((signal) => {
+      const started = (value: T): void => {
+        if (isStarted) {
+          throw new InvalidStateError("started() was already called");
+        }
+        isStarted = true;
+        this.#starting.delete(task);
+        resolveStarted(value);
+      };
+      return fn(Object.assign(started, { started, signal }), signal);
+    }, options);
     this.#starting.add(task);
     const ended = new Promise<never>((_, reject) => {
       task.addDoneCallback(() => {

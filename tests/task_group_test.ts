@@ -656,3 +656,15 @@ Deno.test("`TaskGroup` with `await using` does not become the current scope of t
     task.cancel();
   });
 });
+
+Deno.test("`TaskGroup.start` also takes Trio's `task_status.started(value)` spelling", async () => {
+  const value = await taskGroup(async (tg) => {
+    const port = await tg.start<number>(async (status) => {
+      assert(status.signal instanceof AbortSignal);
+      status.started(8080);
+      await sleep(1);
+    });
+    return port;
+  });
+  assertEquals(value, 8080);
+});
