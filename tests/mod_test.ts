@@ -14,6 +14,8 @@ import type {
   ReturnWhen,
   RunMainOptions,
   RunOptions,
+  ShieldOptions,
+  Started,
   StartFunction,
   TaskFunction,
   TaskGroupOptions,
@@ -135,7 +137,9 @@ Deno.test("mod.ts core types are exported and usable", () => {
   const returnWhen: ReturnWhen = "FIRST_COMPLETED";
   const callback: DoneCallback<number> = () => {};
   const handler: ExceptionHandler = () => {};
-  const start: StartFunction<number> = (started) => started(1);
+  const start: StartFunction<number> = (started: Started<number>) =>
+    started.started(1);
+  const shieldOptions: ShieldOptions = { wait: true };
   const results: WaitResult<number> = { done: new Set(), pending: new Set() };
   const scope: TimeoutScope | undefined = undefined;
   assertEquals(
@@ -144,6 +148,7 @@ Deno.test("mod.ts core types are exported and usable", () => {
     5,
   );
   assertEquals(typeof start, "function");
+  assertEquals(shieldOptions.wait, true);
   assertEquals(results.done.size, 0);
   assertEquals(scope, undefined);
 });
