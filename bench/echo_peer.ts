@@ -1,6 +1,8 @@
 // Echo round trips over loopback, side by side in one run: aio's streams
-// server against a raw `Deno.listen` read/write loop (the in-runtime
-// limit), Node's `net` (bench/echo_node.mjs) and CPython's asyncio streams
+// server (scripts/echo_server.ts's `--mode chunk` handler, which reads with
+// `readInto`; "aio read()" is the same loop written with `read(n)`, as
+// asyncio code would be) against a raw `Deno.listen` read/write loop (the
+// in-runtime limit), Node's `net` (bench/echo_node.mjs) and CPython's asyncio streams
 // (bench/echo_server.py). Each server runs in its own process; the load
 // generator here keeps N connections busy, each sending a message and
 // waiting for all of it to come back before the next, and reports round
@@ -10,9 +12,12 @@
 //
 // Run: deno run -A bench/echo_peer.ts [--quick] [--seconds 2] [--only aio,raw]
 // (node and python3 are skipped if not installed). Internally the same file
-// also serves: `--serve aio|raw --port 0` starts one of the Deno servers.
+// also serves: `--serve aio|aio-read|raw|raw-copy --port 0` starts one of
+// the Deno servers.
 
 import { runMain, startServer } from "../mod.ts";
+import { echoChunks } from "../scripts/echo_server.ts";
+import { childDenoFlags } from "../tools/task.ts";
 import type { StreamReader, StreamWriter } from "../mod.ts";
 
 const HOST = "127.0.0.1";
@@ -27,8 +32,11 @@ function flag(name: string): string | undefined {
 
 // ---------------------------------------------------------------- servers
 
-/** aio: the continuous mode of scripts/echo_server.ts (`--mode chunk`). */
-async function echoChunks(
+/**
+ * aio written the asyncio way: `read(n)` returns a fresh array per chunk
+ * (the continuous mode of scripts/echo_server.ts uses `readInto` instead).
+ */
+async function echoRead(
   reader: StreamReader,
   writer: StreamWriter,
 ): Promise<void> {
@@ -44,9 +52,9 @@ async function echoChunks(
   }
 }
 
-async function serveAio(port: number): Promise<void> {
+async function serveAio(port: number, asyncioStyle: boolean): Promise<void> {
   await runMain(async () => {
-    const server = await startServer(echoChunks, {
+    const server = await startServer(asyncioStyle ? echoRead : echoChunks, {
       hostname: HOST,
       port,
       backlog: 1024,
@@ -199,9 +207,17 @@ interface Peer {
 function peers(): Peer[] {
   const self = new URL(import.meta.url).pathname;
   const dir = new URL(".", import.meta.url).pathname;
-  const deno = [Deno.execPath(), "run", "-A", self, "--serve"];
+  const deno = [
+    Deno.execPath(),
+    "run",
+    "-A",
+    ...childDenoFlags(),
+    self,
+    "--serve",
+  ];
   const list: Peer[] = [
     { name: "aio", command: [...deno, "aio", "--port", "0"] },
+    { name: "aio read()", command: [...deno, "aio-read", "--port", "0"] },
     { name: "raw Deno", command: [...deno, "raw", "--port", "0"] },
     {
       name: "raw Deno + copy",
@@ -422,7 +438,8 @@ async function benchmark(): Promise<void> {
 if (import.meta.main) {
   const serve = flag("serve");
   const port = Number(flag("port") ?? 0);
-  if (serve === "aio") await serveAio(port);
+  if (serve === "aio") await serveAio(port, false);
+  else if (serve === "aio-read") await serveAio(port, true);
   else if (serve === "raw") await serveRaw(port, false);
   else if (serve === "raw-copy") await serveRaw(port, true);
   else await benchmark();

@@ -7,7 +7,7 @@
  */
 
 import { InvalidStateError } from "./errors.ts";
-import { currentScope, type Scope, show } from "./_scope.ts";
+import { cancelledScope, currentScope, type Scope, show } from "./_scope.ts";
 import { type Activity, isLocalClose } from "./_stream_common.ts";
 
 /** The default `limit`: how long a line or `readuntil` chunk may be (64 KiB). */
@@ -18,6 +18,8 @@ export const DEFAULT_LIMIT = 64 * 1024;
 // It only grows while unconsumed data fills it (a long line, a large
 // `readexactly`) and drops back once that data has been consumed.
 const INITIAL_CAPACITY = 16 * 1024;
+// Reads that fill the buffer double it, up to this size.
+const MAX_OFFER = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 const NEWLINE = new Uint8Array([0x0a]);
 const encoder = new TextEncoder();
@@ -144,10 +146,26 @@ export class StreamReader {
   #source: ReadSource | undefined;
   #activity: Activity | undefined;
   #filling: Promise<void> | undefined;
-  #waiter: Waiter | undefined;
+  // The waiting read, if any: kept in fields rather than an object, and
+  // its promise made with one executor per reader, so that a wait
+  // allocates nothing beyond the promise itself.
+  #attempt: (() => unknown) | undefined;
+  #resolve: ((value: unknown) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+  #waitScope: Scope | undefined;
+  readonly #executor = (
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+  ): void => {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  };
   #want = 1;
   #count = 0;
+  #into: Uint8Array = EMPTY;
   #fillAt = 0;
+  #offered = 0;
+  #full = false;
   #hooked: Scope | undefined;
   #unhook: (() => void) | undefined;
 
@@ -272,7 +290,7 @@ export class StreamReader {
         return this.#take(this.#end - this.#start);
       });
     }
-    if (this.#waiter === undefined) this.#count = n;
+    if (this.#attempt === undefined) this.#count = n;
     return this.#run(this.#readSome);
   }
 
@@ -285,6 +303,69 @@ export class StreamReader {
     if (!this.#eof) return undefined;
     if (this.#error !== undefined) throw this.#error;
     return new Uint8Array(0);
+  };
+
+  /**
+   * Reads up to `buffer.length` bytes into `buffer`: whatever is buffered,
+   * or else waits for the next chunk. The copy goes into memory the caller
+   * owns and reuses, so a loop of `readInto` allocates nothing per read
+   * (allocating the fresh chunk `read(n)` returns costs Deno about as much
+   * as a small socket read). Returns 0 at the end of the stream, and at
+   * once for an empty `buffer`. Mirrors Python's `readinto()` (asyncio's
+   * `sock_recv_into`).
+   *
+   * @param buffer Where the bytes go, from index 0.
+   * @returns How many bytes were written into `buffer`; 0 at the end.
+   * @throws {TypeError} If `buffer` is not a Uint8Array.
+   * @throws {InvalidStateError} If another read of this reader is waiting.
+   * @throws {CancelledError} If cancelled while waiting (no data is lost).
+   * @throws {Deno.errors.ConnectionReset} Or another socket error, once the buffered bytes were read.
+   *
+   * @example
+   * ```ts
+   * import { StreamReader } from "@seed/aio";
+   * const reader = new StreamReader();
+   * reader.feedData("hello");
+   * reader.feedEof();
+   * const buffer = new Uint8Array(4);
+   * console.log(await reader.readInto(buffer)); // 4: "hell"
+   * console.log(await reader.readInto(buffer)); // 1: "o"
+   * console.log(await reader.readInto(buffer)); // 0: the end
+   * ```
+   */
+  readInto(buffer: Uint8Array): Promise<number> {
+    if (!(buffer instanceof Uint8Array)) {
+      return Promise.reject(
+        new TypeError(
+          `StreamReader.readInto(): buffer must be a Uint8Array, got ${
+            show(buffer)
+          }`,
+        ),
+      );
+    }
+    if (buffer.length === 0) return this.#run(() => 0);
+    if (this.#attempt === undefined) this.#into = buffer;
+    return this.#run(this.#readInto);
+  }
+
+  // The attempt of readInto, made once per reader (the zero-allocation
+  // echo path); the buffer is dropped once filled, not kept alive.
+  readonly #readInto = (): number | undefined => {
+    const available = this.#end - this.#start;
+    if (available > 0) {
+      const into = this.#into;
+      this.#into = EMPTY;
+      const n = available < into.length ? available : into.length;
+      const start = this.#start;
+      into.set(this.#buf.subarray(start, start + n));
+      this.#start = start + n;
+      this.#compactIfEmpty();
+      return n;
+    }
+    if (!this.#eof) return undefined;
+    this.#into = EMPTY;
+    if (this.#error !== undefined) throw this.#error;
+    return 0;
   };
 
   /**
@@ -426,11 +507,10 @@ export class StreamReader {
   // bytes arrive or the stream ends. The waiting is a cancellation point;
   // a cancelled wait leaves any socket read in flight to fill the buffer.
   #run<T>(attempt: () => T | undefined): Promise<T> {
-    const scope = currentScope();
-    if (scope !== undefined && scope.cancelled) {
-      return Promise.reject(scope.deliver());
-    }
-    if (this.#waiter !== undefined) {
+    // The scope is looked up only to wait (see StreamWriter.drain).
+    const cancelled = cancelledScope();
+    if (cancelled !== undefined) return Promise.reject(cancelled.deliver());
+    if (this.#attempt !== undefined) {
       return Promise.reject(
         new InvalidStateError(
           "Cannot read: another read of this reader is waiting for data",
@@ -444,16 +524,24 @@ export class StreamReader {
       return Promise.reject(error);
     }
     if (result !== undefined) return Promise.resolve(result);
+    const scope = currentScope();
     if (scope !== undefined && scope !== this.#hooked) this.#hook(scope);
-    return new Promise<T>((resolve, reject) => {
-      this.#waiter = {
-        attempt,
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        scope,
-      };
-      this.#more();
-    });
+    const promise = new Promise(this.#executor) as Promise<T>;
+    this.#attempt = attempt;
+    this.#waitScope = scope;
+    this.#more();
+    return promise;
+  }
+
+  // Settles the waiting read.
+  #settle(ok: boolean, value: unknown): void {
+    const settle = ok ? this.#resolve! : this.#reject!;
+    this.#attempt =
+      this.#resolve =
+      this.#reject =
+      this.#waitScope =
+        undefined;
+    settle(value);
   }
 
   // Registers the reader's cancel hook with the scope its reads wait in.
@@ -464,32 +552,28 @@ export class StreamReader {
     this.#hooked = scope;
     this.#unhook = scope.onCancel((error) => {
       this.#hooked = this.#unhook = undefined;
-      const waiter = this.#waiter;
-      if (waiter !== undefined && waiter.scope === scope) {
-        this.#waiter = undefined;
-        waiter.reject(error);
+      if (this.#attempt !== undefined && this.#waitScope === scope) {
+        this.#settle(false, error);
       }
     });
   }
 
   // Retries the waiting read (after bytes arrived or the stream ended).
   #wake(): void {
-    const waiter = this.#waiter;
-    if (waiter === undefined) return;
+    const attempt = this.#attempt;
+    if (attempt === undefined) return;
     let result: unknown;
     try {
-      result = waiter.attempt();
+      result = attempt();
     } catch (error) {
-      this.#waiter = undefined;
-      waiter.reject(error);
+      this.#settle(false, error);
       return;
     }
     if (result === undefined) {
       this.#more();
       return;
     }
-    this.#waiter = undefined;
-    waiter.resolve(result);
+    this.#settle(true, result);
   }
 
   // Starts a socket read unless one is in flight (or the reader is fed).
@@ -498,13 +582,22 @@ export class StreamReader {
     if (source === undefined || this.#filling !== undefined || this.#eof) {
       return;
     }
-    if (this.#start === this.#end) this.#start = this.#end = 0;
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+      // The last read filled all it was offered: give the next one more,
+      // so that a read can tell the socket was drained (a read that fills
+      // its buffer costs the runtime a second, empty one).
+      if (this.#full && this.#buf.length < MAX_OFFER) {
+        this.#buf = new Uint8Array(this.#buf.length * 2);
+      }
+    }
     const want = this.#want;
     this.#want = 1;
     const capacity = this.#buf.length || INITIAL_CAPACITY;
     this.#reserve(Math.max(want, capacity >> 2));
     const at = this.#end;
     const buf = this.#buf;
+    this.#offered = buf.length - at;
     let promise: Promise<number | null>;
     try {
       promise = source.read(at === 0 ? buf : buf.subarray(at));
@@ -521,6 +614,7 @@ export class StreamReader {
       this.#eof = true;
     } else {
       this.#end = this.#fillAt + n;
+      this.#full = n === this.#offered;
       if (this.#activity !== undefined) this.#activity.touch();
     }
     this.#wake();
@@ -638,13 +732,6 @@ function checkCount(
     return new RangeError(`${what}: n must not be negative, got ${n}`);
   }
   return undefined;
-}
-
-interface Waiter {
-  attempt: () => unknown;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-  scope: Scope | undefined;
 }
 
 /** Bytes from a Uint8Array (as is) or a string (UTF-8). */

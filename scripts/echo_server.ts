@@ -49,16 +49,21 @@ async function handleClient(
   writer.close();
 }
 
-/** Echoes every chunk until the client closes (for load tests). */
-async function echoChunks(
+/**
+ * Echoes every chunk until the client closes (for load tests). One buffer
+ * per connection takes every read: `readInto` allocates nothing per chunk,
+ * where `read(n)` returns a fresh array each time, and `write` copies, so
+ * the buffer can take the next read at once.
+ */
+export async function echoChunks(
   reader: StreamReader,
   writer: StreamWriter,
 ): Promise<void> {
+  const buffer = new Uint8Array(16 * 1024);
   try {
-    while (true) {
-      const data = await reader.read(65536);
-      if (data.length === 0) break;
-      writer.write(data);
+    let n: number;
+    while ((n = await reader.readInto(buffer)) > 0) {
+      writer.write(buffer.subarray(0, n));
       await writer.drain();
     }
   } catch (error) {
@@ -67,7 +72,7 @@ async function echoChunks(
 }
 
 /** Echoes line by line until the client closes (for load tests). */
-async function echoLines(
+export async function echoLines(
   reader: StreamReader,
   writer: StreamWriter,
 ): Promise<void> {

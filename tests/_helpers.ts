@@ -33,19 +33,5 @@ export async function caught(fn: () => unknown): Promise<unknown> {
   throw new Error("expected an error, none was thrown");
 }
 
-/**
- * Flags for subprocesses (`deno run`), matching the import map tools/task.ts
- * chose. Without AIO_DENO_FLAGS (a bare `deno test --import-map …`), the
- * children resolve `@std/*` the way this process does: through
- * compat/import_map.json when that is where `@std/assert` comes from.
- */
-export function denoFlags(): string[] {
-  const flags = Deno.env.get("AIO_DENO_FLAGS");
-  if (flags !== undefined) {
-    return flags.split(" ").filter((flag) => flag.length > 0);
-  }
-  const compat = new URL("../compat/", import.meta.url).href;
-  return import.meta.resolve("@std/assert").startsWith(compat)
-    ? [`--import-map=${new URL("import_map.json", compat).pathname}`]
-    : [];
-}
+/** Flags for `deno run` children, matching this run's import map. */
+export { childDenoFlags as denoFlags } from "../tools/task.ts";

@@ -283,3 +283,127 @@ Deno.test("`StreamReader` on a socket: a cancelled task's read throws CancelledE
     assertInstanceOf(seen, CancelledError);
   });
 });
+
+Deno.test("`StreamReader.readInto` fills the caller's buffer from what is buffered", async () => {
+  const reader = fed("hello world");
+  const buffer = new Uint8Array(5).fill(0x2e);
+  assertEquals(await reader.readInto(buffer), 5);
+  assertEquals(text(buffer), "hello");
+  assertEquals(await reader.readInto(buffer.subarray(0, 3)), 3);
+  assertEquals(text(buffer), " wolo");
+  assertEquals(await reader.readInto(buffer), 3);
+  assertEquals(text(buffer.subarray(0, 3)), "rld");
+  // The end of the stream is 0, every time.
+  assertEquals(await reader.readInto(buffer), 0);
+  assertEquals(await reader.readInto(buffer), 0);
+});
+
+Deno.test("`StreamReader.readInto` waits for the next chunk and mixes with readline", async () => {
+  const reader = new StreamReader();
+  const buffer = new Uint8Array(16);
+  const reading = reader.readInto(buffer);
+  reader.feedData("ab\ncd");
+  assertEquals(await reading, 5);
+  assertEquals(text(buffer.subarray(0, 5)), "ab\ncd");
+  reader.feedData("line\nrest");
+  assertEquals(text(await reader.readline()), "line\n");
+  assertEquals(await reader.readInto(buffer), 4);
+  assertEquals(text(buffer.subarray(0, 4)), "rest");
+});
+
+Deno.test("`StreamReader.readInto` with an empty buffer returns 0 without consuming", async () => {
+  const reader = fed("xyz", false);
+  assertEquals(await reader.readInto(new Uint8Array(0)), 0);
+  assertEquals(reader.bufferedAmount, 3);
+});
+
+Deno.test("`StreamReader.readInto` is a cancellation point that loses no data", async () => {
+  await run(async () => {
+    const reader = new StreamReader();
+    const buffer = new Uint8Array(8);
+    assertEquals(
+      await moveOnAfter(5, () => reader.readInto(buffer)),
+      undefined,
+    );
+    // The cancelled read let go of the buffer: nothing is written into it.
+    reader.feedData("data");
+    assertEquals(buffer, new Uint8Array(8));
+    assertEquals(await reader.readInto(buffer), 4);
+    assertEquals(text(buffer.subarray(0, 4)), "data");
+  });
+});
+
+Deno.test("`StreamReader.readInto` rejects bad buffers with TypeError and reads nothing", async () => {
+  const reader = fed("abc", false);
+  for (const bad of [undefined, null, "abc", [1, 2], new Uint16Array(4), 3]) {
+    await assertRejects(
+      () => reader.readInto(bad as unknown as Uint8Array),
+      TypeError,
+      "buffer must be a Uint8Array",
+    );
+  }
+  assertEquals(reader.bufferedAmount, 3);
+  assertEquals(await reader.readInto(new Uint8Array(3)), 3);
+  const waiting = reader.readInto(new Uint8Array(1));
+  await assertRejects(
+    () => reader.readInto(new Uint8Array(1)),
+    InvalidStateError,
+  );
+  reader.feedData("d");
+  assertEquals(await waiting, 1);
+});
+
+Deno.test("`StreamReader.readInto` on a socket: a small buffer echoes a stream in order", async () => {
+  await run(async () => {
+    await using server = await startServer(async (reader, writer) => {
+      const buffer = new Uint8Array(4);
+      let n: number;
+      // Echo in small pieces, so that one socket read is spread over
+      // several readInto calls.
+      while ((n = await reader.readInto(buffer)) > 0) {
+        writer.write(buffer.subarray(0, n));
+        await writer.drain();
+      }
+      writer.close();
+    }, { port: 0 });
+    const { reader, writer } = await openConnection(server.addr);
+    const payload = enc.encode("x".repeat(1000) + "end");
+    writer.write(payload);
+    writer.writeEof();
+    assertEquals(await reader.read(), payload);
+    writer.close();
+    await writer.waitClosed();
+  });
+});
+
+Deno.test("`StreamReader` on a socket: large messages arrive whole through a grown buffer", async () => {
+  // A read that fills its buffer makes the next one larger; the bytes must
+  // come out in order whatever the buffer does underneath.
+  const message = new Uint8Array(48 * 1024);
+  for (let i = 0; i < message.length; i++) message[i] = (i * 31 + 7) & 0xff;
+  await run(async () => {
+    await using server = await startServer(async (reader, writer) => {
+      for (let round = 0; round < 5; round++) {
+        // Plain reads, so that each one is offered the whole free buffer.
+        let got = 0;
+        while (got < message.length) {
+          const chunk = await reader.read(message.length - got);
+          if (chunk.length === 0) return;
+          writer.write(chunk);
+          got += chunk.length;
+        }
+        await writer.drain();
+      }
+      writer.close();
+    }, { port: 0 });
+    const { reader, writer } = await openConnection(server.addr);
+    for (let round = 0; round < 5; round++) {
+      writer.write(message);
+      const back = await reader.readexactly(message.length);
+      assert(back.every((byte, i) => byte === message[i]), `round ${round}`);
+    }
+    assertEquals((await reader.read()).length, 0);
+    writer.close();
+    await writer.waitClosed();
+  });
+});

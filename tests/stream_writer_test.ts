@@ -241,3 +241,34 @@ Deno.test("`StreamWriter.drain` is a cancellation point", async () => {
     await writer.waitClosed();
   });
 });
+
+Deno.test("`StreamWriter` writers that share pooled buffers never mix their bytes", async () => {
+  // Idle writers give their output buffer back to a pool that every
+  // connection draws from: interleaved writers must still each send
+  // exactly their own bytes, whether small, pooled-size or larger.
+  const sizes = [1, 63, 4096, 16 * 1024, 16 * 1024 + 1, 100_000];
+  await withServer(async (reader, writer) => {
+    const line = await reader.readline();
+    const id = Number(dec.decode(line));
+    for (const size of sizes) {
+      writer.write(new Uint8Array(size).fill(id));
+      // Yield between writes, so that other connections write meanwhile.
+      await writer.drain();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    writer.close();
+  }, async (port) => {
+    const total = sizes.reduce((a, b) => a + b, 0);
+    await Promise.all(Array.from({ length: 12 }, async (_, i) => {
+      const id = i + 1;
+      const { reader, writer } = await openConnection({ port });
+      writer.write(`${id}\n`);
+      // read() without n reads to the end of the stream.
+      const got = await reader.read();
+      assertEquals(got.length, total);
+      assert(got.every((byte) => byte === id), `connection ${id}`);
+      writer.close();
+      await writer.waitClosed();
+    }));
+  });
+});

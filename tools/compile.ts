@@ -19,7 +19,7 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 import { fileURLToPath } from "node:url";
-import { killAfter } from "./task.ts";
+import { childDenoFlags, killAfter } from "./task.ts";
 
 /** One binary to build. */
 export interface Target {
@@ -93,16 +93,6 @@ export function noRuntimeMessage(detail: string): string {
   ].join("\n");
 }
 
-/** The `--import-map` flag for the npm-only fallback, or nothing. */
-function denoFlags(): string[] {
-  const flags = Deno.env.get("AIO_DENO_FLAGS");
-  if (flags !== undefined) return flags.split(" ").filter(Boolean);
-  const compat = new URL("../compat/", import.meta.url).href;
-  return import.meta.resolve("@std/cli/parse-args").startsWith(compat)
-    ? [`--import-map=${fileURLToPath(new URL("import_map.json", compat))}`]
-    : [];
-}
-
 /**
  * Builds one target with `deno compile`, killed after `timeoutMs`.
  *
@@ -124,7 +114,7 @@ export async function build(
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "compile",
-      ...denoFlags(),
+      ...childDenoFlags(),
       ...target.permissions,
       ...target.include.flatMap((file) => ["--include", file]),
       "--output",

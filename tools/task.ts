@@ -88,6 +88,23 @@ export function denoFlags(mode: Mode, importMap: string): string[] {
 }
 
 /**
+ * Flags for a `deno run` child, matching the import map this run chose:
+ * AIO_DENO_FLAGS when the task runner set it, otherwise compat's import map
+ * exactly when this process resolves `@std/*` through it (a bare
+ * `deno test --import-map …` or `deno run --import-map …`).
+ *
+ * @returns Flags to put before the script in `deno run`.
+ */
+export function childDenoFlags(): string[] {
+  const flags = Deno.env.get("AIO_DENO_FLAGS");
+  if (flags !== undefined) return flags.split(" ").filter(Boolean);
+  const compat = new URL("../compat/", import.meta.url).href;
+  return import.meta.resolve("@std/cli/parse-args").startsWith(compat)
+    ? [`--import-map=${fileURLToPath(new URL("import_map.json", compat))}`]
+    : [];
+}
+
+/**
  * The JSR specifiers among deno.json's imports: what the probe fetches.
  *
  * @param imports deno.json's `imports`.
