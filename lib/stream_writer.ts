@@ -87,11 +87,9 @@ const CLOSED = 3;
  * ```
  */
 export class StreamWriter {
-  readonly #conn: Deno.Conn;
-  readonly #reader: StreamReader;
-  readonly #activity: Activity | undefined;
-  readonly #high: number;
-  readonly #low: number;
+  // Field order is layout order: what every write touches comes first
+  // (see StreamReader).
+  //
   // The output buffer: bytes in [#head, #tail) are queued, and the socket
   // write in flight (if any) sends from #head. An idle writer holds none:
   // it takes one from a pool shared by all writers for its next write and
@@ -104,13 +102,19 @@ export class StreamWriter {
   #head = 0;
   #tail = 0;
   #sending = false;
-  #idleWaiters: (() => void)[] = [];
-  #shutdown: Promise<void> | undefined;
   #state = OPEN;
-  #aborted = false;
-  #connClosed = false;
   #error: unknown = undefined;
+  #aborted = false;
+  readonly #conn: Deno.Conn;
+  readonly #reader: StreamReader;
+  readonly #activity: Activity | undefined;
+  readonly #high: number;
+  readonly #low: number;
   #drainers: WaitQueue<void> | undefined;
+  #idleWaiters: (() => void)[] | undefined; // made by the first waiter
+  // Touched on the way out.
+  #shutdown: Promise<void> | undefined;
+  #connClosed = false;
   #closed: Promise<void>;
   #resolveClosed!: () => void;
   #peername: SocketAddress | undefined;
@@ -357,7 +361,7 @@ export class StreamWriter {
   // Resolves when nothing is queued or in flight (or the writer failed).
   #whenIdle(): Promise<void> {
     if (!this.#sending) return RESOLVED;
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return new Promise((resolve) => (this.#idleWaiters ??= []).push(resolve));
   }
 
   // Makes room for `need` more bytes after #tail. The region a socket
@@ -433,8 +437,8 @@ export class StreamWriter {
       this.#out = EMPTY;
     }
     const waiters = this.#idleWaiters;
-    if (waiters.length === 0) return;
-    this.#idleWaiters = [];
+    if (waiters === undefined) return;
+    this.#idleWaiters = undefined;
     for (const resolve of waiters) resolve();
   }
 
