@@ -407,3 +407,72 @@ Deno.test("`StreamReader` on a socket: large messages arrive whole through a gro
     await writer.waitClosed();
   });
 });
+
+/** A server whose handler writes `message` once `go` resolves. */
+async function lateSender(
+  go: Promise<void>,
+  message: string,
+): Promise<AsyncDisposable & { addr: { hostname: string; port: number } }> {
+  return await startServer(async (_reader, writer) => {
+    await go;
+    writer.write(message);
+    await writer.drain();
+  }, { port: 0 });
+}
+
+Deno.test("`StreamReader.readInto` on a socket: a cancelled read's bytes go to the next read", async () => {
+  // A large buffer is read into directly; the socket read outlives the
+  // cancelled readInto, and what it brings must not be lost.
+  await run(async () => {
+    const go = deferred();
+    await using server = await lateSender(go.promise, "late bytes");
+    const { reader, writer } = await openConnection(server.addr);
+    const first = new Uint8Array(4096);
+    assertEquals(
+      await moveOnAfter(10, () => reader.readInto(first)),
+      undefined,
+    );
+    go.resolve();
+    // Another read, with another buffer: it gets the bytes, in order.
+    const second = new Uint8Array(4096);
+    assertEquals(await reader.readInto(second), 10);
+    assertEquals(text(second.subarray(0, 10)), "late bytes");
+    writer.close();
+    await writer.waitClosed();
+  });
+});
+
+Deno.test("`StreamReader.readInto` on a socket: retrying with the same buffer takes the bytes in place", async () => {
+  await run(async () => {
+    const go = deferred();
+    await using server = await lateSender(go.promise, "retried\n");
+    const { reader, writer } = await openConnection(server.addr);
+    const buffer = new Uint8Array(2048);
+    assertEquals(
+      await moveOnAfter(10, () => reader.readInto(buffer)),
+      undefined,
+    );
+    go.resolve();
+    const n = await reader.readInto(buffer);
+    assertEquals(text(buffer.subarray(0, n)), "retried\n");
+    writer.close();
+    await writer.waitClosed();
+  });
+});
+
+Deno.test("`StreamReader.readline` after a cancelled readInto gets the late bytes", async () => {
+  await run(async () => {
+    const go = deferred();
+    await using server = await lateSender(go.promise, "one\ntwo\n");
+    const { reader, writer } = await openConnection(server.addr);
+    assertEquals(
+      await moveOnAfter(10, () => reader.readInto(new Uint8Array(8192))),
+      undefined,
+    );
+    go.resolve();
+    assertEquals(text(await reader.readline()), "one\n");
+    assertEquals(text(await reader.readline()), "two\n");
+    writer.close();
+    await writer.waitClosed();
+  });
+});
