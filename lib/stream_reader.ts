@@ -722,6 +722,7 @@ export class StreamReader {
 
   readonly #fillFailed = (error: unknown): void => {
     this.#readDone();
+    this.#direct = undefined;
     this.#eof = true;
     // A socket closed on this side is the end of the stream, not an error.
     if (!isLocalClose(error)) this.#error = error;
