@@ -94,53 +94,56 @@ export {
   Handle,
 } from "./lib/event_loop.ts";
 // Synchronization primitives and queues.
-export { Lock, type LockGuard } from "./lib/lock.ts";
-export { Event } from "./lib/event.ts";
-export { Condition } from "./lib/condition.ts";
-export { Semaphore } from "./lib/semaphore.ts";
-export { BoundedSemaphore } from "./lib/bounded_semaphore.ts";
-export { Barrier, BrokenBarrierError } from "./lib/barrier.ts";
+export { Lock, type LockGuard } from "./lib/sync/lock.ts";
+export { Event } from "./lib/sync/event.ts";
+export { Condition } from "./lib/sync/condition.ts";
+export { Semaphore } from "./lib/sync/semaphore.ts";
+export { BoundedSemaphore } from "./lib/sync/bounded_semaphore.ts";
+export { Barrier, BrokenBarrierError } from "./lib/sync/barrier.ts";
 export {
   Queue,
   QueueEmpty,
   QueueFull,
   type QueueOptions,
   QueueShutDown,
-} from "./lib/queue.ts";
+} from "./lib/sync/queue.ts";
 export {
   type Comparator,
   compareItems,
   PriorityQueue,
   type PriorityQueueOptions,
-} from "./lib/priority_queue.ts";
-export { LifoQueue } from "./lib/lifo_queue.ts";
+} from "./lib/sync/priority_queue.ts";
+export { LifoQueue } from "./lib/sync/lifo_queue.ts";
 // TCP streams.
 export {
   openConnection,
   type OpenConnectionOptions,
   type StreamConnection,
-} from "./lib/open_connection.ts";
+} from "./lib/streams/open_connection.ts";
 export {
   type ConnectionHandler,
   Server,
   type ServerErrorContext,
   type ServerOptions,
   startServer,
-} from "./lib/start_server.ts";
+} from "./lib/streams/start_server.ts";
 export {
   IncompleteReadError,
   LimitOverrunError,
   StreamReader,
   type StreamReaderOptions,
-} from "./lib/stream_reader.ts";
-export { type SocketAddress, StreamWriter } from "./lib/stream_writer.ts";
+} from "./lib/streams/stream_reader.ts";
+export {
+  type SocketAddress,
+  StreamWriter,
+} from "./lib/streams/stream_writer.ts";
 // Worker offload: toThread, WorkerPool, executors.
-export { type Executor } from "./lib/executor.ts";
+export { type Executor } from "./lib/workers/executor.ts";
 export {
   SubprocessExecutor,
   type SubprocessExecutorOptions,
-} from "./lib/subprocess_executor.ts";
-export { toThread } from "./lib/to_thread.ts";
+} from "./lib/workers/subprocess_executor.ts";
+export { toThread } from "./lib/workers/to_thread.ts";
 export {
   WorkerError,
   WorkerPool,
@@ -148,4 +151,4 @@ export {
   type WorkerPoolStats,
   type WorkerRunOptions,
   type Wrapped,
-} from "./lib/worker_pool.ts";
+} from "./lib/workers/worker_pool.ts";

@@ -9,7 +9,7 @@
 // Run: deno run -A bench/core_peer.ts [--quick]     (python3 optional)
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { pendingTimers } from "../lib/_timers.ts";
+import { pendingTimers } from "../lib/_core/_timers.ts";
 import { createTask, run, sleep, taskGroup, timeout } from "../mod.ts";
 
 const quick = Deno.args.includes("--quick");

@@ -7,9 +7,13 @@
 
 import { TimeoutError } from "./errors.ts";
 import type { Future } from "./future.ts";
-import { cancellable, checkDelay, show } from "./_scope.ts";
-import { type Awaitable, checkAwaitable, toFuture } from "./_awaitables.ts";
-import { now } from "./_timers.ts";
+import { cancellable, checkDelay, show } from "./_core/_scope.ts";
+import {
+  type Awaitable,
+  checkAwaitable,
+  toFuture,
+} from "./_core/_awaitables.ts";
+import { now } from "./_core/_timers.ts";
 import { withDeadline } from "./timeout.ts";
 
 /** Options for {@linkcode asCompleted}. */

@@ -8,7 +8,7 @@
 
 import { InvalidStateError } from "./errors.ts";
 import { Future } from "./future.ts";
-import { cancelTimer, now, schedule, type Timer } from "./_timers.ts";
+import { cancelTimer, now, schedule, type Timer } from "./_core/_timers.ts";
 import {
   checkDelay,
   checkFunction,
@@ -16,7 +16,7 @@ import {
   type Scope,
   show,
   storage,
-} from "./_scope.ts";
+} from "./_core/_scope.ts";
 import {
   type CreateTaskOptions,
   type Nursery,
@@ -24,8 +24,8 @@ import {
   type TaskFunction,
   taskName,
 } from "./task.ts";
-import type { Executor } from "./executor.ts";
-import { defaultExecutor } from "./to_thread.ts";
+import type { Executor } from "./workers/executor.ts";
+import { defaultExecutor } from "./workers/to_thread.ts";
 
 /**
  * A callback scheduled with `callSoon`, `callLater` or `callAt`.

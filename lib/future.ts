@@ -6,7 +6,7 @@
  */
 
 import { CancelledError, InvalidStateError } from "./errors.ts";
-import { currentScope, type Scope, show, waitHook } from "./_scope.ts";
+import { currentScope, type Scope, show, waitHook } from "./_core/_scope.ts";
 
 const PENDING = 0;
 const FULFILLED = 1;

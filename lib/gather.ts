@@ -8,13 +8,13 @@
  */
 
 import { CancelledError, TaskGroupError } from "./errors.ts";
-import { currentScope } from "./_scope.ts";
+import { currentScope } from "./_core/_scope.ts";
 import {
   type Awaitable,
   awaitIn,
   checkAwaitable,
   isThenable,
-} from "./_awaitables.ts";
+} from "./_core/_awaitables.ts";
 import { taskGroup } from "./task_group.ts";
 
 /** Options for {@linkcode gather}, passed as the last argument. */

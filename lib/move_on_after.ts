@@ -5,8 +5,8 @@
  * @module
  */
 
-import { now } from "./_timers.ts";
-import { checkDelay, checkFunction } from "./_scope.ts";
+import { now } from "./_core/_timers.ts";
+import { checkDelay, checkFunction } from "./_core/_scope.ts";
 import { type TimeoutScope, withDeadline } from "./timeout.ts";
 
 /**

@@ -7,7 +7,7 @@
 
 import { InvalidStateError, isCancelled } from "./errors.ts";
 import { FutureState } from "./future.ts";
-import { checkFunction, currentScope, Scope, show } from "./_scope.ts";
+import { checkFunction, currentScope, Scope, show } from "./_core/_scope.ts";
 import {
   Nursery,
   type Task,
@@ -15,7 +15,7 @@ import {
   type TaskObserver,
 } from "./task.ts";
 import { EventLoop, getRunningLoop } from "./event_loop.ts";
-import { checkInstrumentOptions, startInstruments } from "./_debug.ts";
+import { checkInstrumentOptions, startInstruments } from "./_core/_debug.ts";
 import { formatTaskTree, taskTree } from "./task_tree.ts";
 
 /**

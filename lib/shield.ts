@@ -6,8 +6,14 @@
  */
 
 import { Future } from "./future.ts";
-import { cancellable, currentScope, Scope, show, storage } from "./_scope.ts";
-import { checkAwaitable } from "./_awaitables.ts";
+import {
+  cancellable,
+  currentScope,
+  Scope,
+  show,
+  storage,
+} from "./_core/_scope.ts";
+import { checkAwaitable } from "./_core/_awaitables.ts";
 import { nearestNursery, type TaskFunction } from "./task.ts";
 
 /** Options for {@linkcode shield}. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { cancelTimer, insert, now, type Timer } from "./_timers.ts";
+import { cancelTimer, insert, now, type Timer } from "./_core/_timers.ts";
 import type { CancelledError } from "./errors.ts";
 import {
   type CancelNode,
@@ -14,7 +14,7 @@ import {
   endFirst,
   type Scope,
   waitHook,
-} from "./_scope.ts";
+} from "./_core/_scope.ts";
 
 /**
  * Waits `ms` milliseconds, then returns `value`. A cancellation point: if the

@@ -14,7 +14,7 @@ import {
   type ScopeNursery,
   show,
   storage,
-} from "./_scope.ts";
+} from "./_core/_scope.ts";
 
 /** The function a task runs: it gets the task's `AbortSignal`. */
 export type TaskFunction<T> = (signal: AbortSignal) => T | PromiseLike<T>;

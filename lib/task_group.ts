@@ -22,7 +22,7 @@ import {
   show,
   storage,
   waitHook,
-} from "./_scope.ts";
+} from "./_core/_scope.ts";
 import {
   type CreateTaskOptions,
   Nursery,

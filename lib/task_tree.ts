@@ -6,7 +6,7 @@
  */
 
 import { InvalidStateError } from "./errors.ts";
-import { currentScope, type Scope } from "./_scope.ts";
+import { currentScope, type Scope } from "./_core/_scope.ts";
 import { Task } from "./task.ts";
 import type { EventLoop } from "./event_loop.ts";
 import {
@@ -14,8 +14,8 @@ import {
   currentWait,
   frameLocation,
   userFrames,
-} from "./_debug.ts";
-import { describeWait, formatDuration } from "./_trace.ts";
+} from "./_core/_debug.ts";
+import { describeWait, formatDuration } from "./_core/_trace.ts";
 
 /** One node of the task tree: the run, a task, a task group or another scope. */
 export interface TaskTreeNode {

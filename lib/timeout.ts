@@ -8,14 +8,14 @@
  */
 
 import { InvalidStateError, isCancelled, TimeoutError } from "./errors.ts";
-import { cancelTimer, now, schedule, type Timer } from "./_timers.ts";
+import { cancelTimer, now, schedule, type Timer } from "./_core/_timers.ts";
 import {
   checkDelay,
   checkFunction,
   currentScope,
   Scope,
   storage,
-} from "./_scope.ts";
+} from "./_core/_scope.ts";
 
 /** The scope a timed function runs in: its deadline can be read and moved. */
 export interface TimeoutScope {

@@ -9,15 +9,15 @@
 
 import { clearImmediate, setImmediate } from "node:timers";
 import { InvalidStateError } from "./errors.ts";
-import { checkDelay, checkFunction, show } from "./_scope.ts";
+import { checkDelay, checkFunction, show } from "./_core/_scope.ts";
 import {
   installClock,
   nextDeadline,
   now,
   pendingTimers,
   runDue,
-} from "./_timers.ts";
-import { waitCount, watchWaits } from "./_debug.ts";
+} from "./_core/_timers.ts";
+import { waitCount, watchWaits } from "./_core/_debug.ts";
 
 /** Options for {@linkcode withVirtualTime}. */
 export interface VirtualTimeOptions {

@@ -6,9 +6,13 @@
  */
 
 import type { Future } from "./future.ts";
-import { cancellable, checkDelay, currentScope, show } from "./_scope.ts";
-import { type Awaitable, checkAwaitable, toFuture } from "./_awaitables.ts";
-import { now } from "./_timers.ts";
+import { cancellable, checkDelay, currentScope, show } from "./_core/_scope.ts";
+import {
+  type Awaitable,
+  checkAwaitable,
+  toFuture,
+} from "./_core/_awaitables.ts";
+import { now } from "./_core/_timers.ts";
 import { withDeadline } from "./timeout.ts";
 
 /** When {@linkcode wait} returns. */

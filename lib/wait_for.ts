@@ -6,11 +6,15 @@
  */
 
 import { Future } from "./future.ts";
-import { now } from "./_timers.ts";
-import { checkDelay } from "./_scope.ts";
-import { type Awaitable, awaitIn, checkAwaitable } from "./_awaitables.ts";
+import { now } from "./_core/_timers.ts";
+import { checkDelay } from "./_core/_scope.ts";
+import {
+  type Awaitable,
+  awaitIn,
+  checkAwaitable,
+} from "./_core/_awaitables.ts";
 import { withDeadline } from "./timeout.ts";
-import { currentScope } from "./_scope.ts";
+import { currentScope } from "./_core/_scope.ts";
 
 /**
  * Waits for `work` for at most `ms` milliseconds. A function runs in the

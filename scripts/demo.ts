@@ -275,7 +275,7 @@ function childDenoFlags(): string[] {
     : undefined;
   if (flags !== undefined) return flags.split(" ").filter(Boolean);
   // Started by hand: resolve @std/* the way this process does.
-  const compat = new URL("../compat/", import.meta.url).href;
+  const compat = new URL("../compat", import.meta.url).href;
   return import.meta.resolve("@std/cli/parse-args").startsWith(compat)
     ? [`--import-map=${fileURLToPath(new URL("import_map.json", compat))}`]
     : [];

@@ -18,7 +18,7 @@ import {
   timeout,
   TimeoutError,
 } from "@seed/aio";
-import { pendingTimers } from "../lib/_timers.ts";
+import { pendingTimers } from "../lib/_core/_timers.ts";
 import { caught, deferred } from "./_helpers.ts";
 
 Deno.test("`sleep` returns its value after the delay", async () => {

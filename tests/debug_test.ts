@@ -13,8 +13,8 @@ import {
   type Task,
   taskGroup,
 } from "@seed/aio";
-import { waitHook } from "../lib/_scope.ts";
-import { pendingTimers } from "../lib/_timers.ts";
+import { waitHook } from "../lib/_core/_scope.ts";
+import { pendingTimers } from "../lib/_core/_timers.ts";
 import { denoFlags } from "./_helpers.ts";
 
 function busy(ms: number): void {

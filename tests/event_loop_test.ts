@@ -18,7 +18,7 @@ import {
   sleep,
   Task,
 } from "@seed/aio";
-import { pendingTimers } from "../lib/_timers.ts";
+import { pendingTimers } from "../lib/_core/_timers.ts";
 import { deferred } from "./_helpers.ts";
 
 async function advance(time: FakeTime, ms: number): Promise<void> {

@@ -15,7 +15,7 @@ import {
   run,
   sleep,
 } from "@seed/aio";
-import { pendingTimers } from "../lib/_timers.ts";
+import { pendingTimers } from "../lib/_core/_timers.ts";
 import { caught, deferred } from "./_helpers.ts";
 
 Deno.test("`gather` returns results in argument order, not completion order", async () => {

@@ -19,7 +19,7 @@ import {
   timeout,
   TimeoutError,
 } from "@seed/aio";
-import { pendingTimers } from "../lib/_timers.ts";
+import { pendingTimers } from "../lib/_core/_timers.ts";
 import { flushMicrotasks } from "./_helpers.ts";
 
 type Node =

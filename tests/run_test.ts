@@ -16,7 +16,7 @@ import {
   type Task,
   taskGroup,
 } from "@seed/aio";
-import { pendingTimers } from "../lib/_timers.ts";
+import { pendingTimers } from "../lib/_core/_timers.ts";
 import { caught, deferred, denoFlags } from "./_helpers.ts";
 
 /** Replaces console.error for the duration of `fn`, collecting its calls. */

@@ -19,7 +19,7 @@ import {
   timeout,
   TimeoutError,
 } from "@seed/aio";
-import { pendingTimers } from "../lib/_timers.ts";
+import { pendingTimers } from "../lib/_core/_timers.ts";
 import { caught, deferred } from "./_helpers.ts";
 
 Deno.test("`shield` returns the work's value when nothing is cancelled", async () => {

@@ -20,7 +20,7 @@ import {
   taskGroup,
   TaskGroupError,
 } from "@seed/aio";
-import { pendingTimers } from "../lib/_timers.ts";
+import { pendingTimers } from "../lib/_core/_timers.ts";
 import { caught, deferred } from "./_helpers.ts";
 
 Deno.test("`taskGroup` waits for every child and returns the body's value", async () => {

@@ -22,7 +22,7 @@ import {
   Task,
   taskGroup,
 } from "@seed/aio";
-import { pendingTimers } from "../lib/_timers.ts";
+import { pendingTimers } from "../lib/_core/_timers.ts";
 import { caught, deferred, flushMicrotasks } from "./_helpers.ts";
 
 Deno.test("`Task` is awaitable and reports its result", async () => {

@@ -22,7 +22,7 @@ import {
   TimeoutError,
   type TimeoutScope,
 } from "@seed/aio";
-import { pendingTimers } from "../lib/_timers.ts";
+import { pendingTimers } from "../lib/_core/_timers.ts";
 import { caught, deferred } from "./_helpers.ts";
 
 /** Ticks fake time, letting promise chains settle before and after. */

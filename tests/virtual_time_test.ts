@@ -20,8 +20,8 @@ import {
   TimeoutError,
 } from "@seed/aio";
 import { type VirtualClock, withVirtualTime } from "@seed/aio/testing";
-import { waitHook } from "../lib/_scope.ts";
-import { hostClock, now, pendingTimers } from "../lib/_timers.ts";
+import { waitHook } from "../lib/_core/_scope.ts";
+import { hostClock, now, pendingTimers } from "../lib/_core/_timers.ts";
 
 Deno.test("`withVirtualTime` runs a one-hour timeout in milliseconds", async () => {
   const started = performance.now();

@@ -15,7 +15,7 @@ import {
   TimeoutError,
   waitFor,
 } from "@seed/aio";
-import { pendingTimers } from "../lib/_timers.ts";
+import { pendingTimers } from "../lib/_core/_timers.ts";
 import { caught, deferred } from "./_helpers.ts";
 
 async function advance(time: FakeTime, ms: number): Promise<void> {

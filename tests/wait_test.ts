@@ -18,7 +18,7 @@ import {
   TimeoutError,
   wait,
 } from "@seed/aio";
-import { pendingTimers } from "../lib/_timers.ts";
+import { pendingTimers } from "../lib/_core/_timers.ts";
 import { caught } from "./_helpers.ts";
 
 async function advance(time: FakeTime, ms: number): Promise<void> {

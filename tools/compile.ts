@@ -52,7 +52,7 @@ export const TARGETS: readonly Target[] = [
       "--allow-env",
       "--allow-run",
     ],
-    include: ["lib/_worker_host.ts"],
+    include: ["lib/workers/_worker_host.ts"],
   },
 ];
 

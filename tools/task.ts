@@ -98,7 +98,7 @@ export function denoFlags(mode: Mode, importMap: string): string[] {
 export function childDenoFlags(): string[] {
   const flags = Deno.env.get("AIO_DENO_FLAGS");
   if (flags !== undefined) return flags.split(" ").filter(Boolean);
-  const compat = new URL("../compat/", import.meta.url).href;
+  const compat = new URL("../compat", import.meta.url).href;
   return import.meta.resolve("@std/cli/parse-args").startsWith(compat)
     ? [`--import-map=${fileURLToPath(new URL("import_map.json", compat))}`]
     : [];

@@ -1,0 +1,357 @@
+// The one cancellation mechanism everything else is sugar over: a tree of
+// scopes (Trio's cancel scopes). Cancelling a scope marks it and every
+// descendant that is not shielded as cancelled, aborts their signals, and
+// wakes whatever is blocked inside them; from then on every cancellation
+// point inside throws `CancelledError` (level-triggered) until the scope is
+// left. The current scope is ambient, found through AsyncLocalStorage, which
+// is entered once per task or scope, never per await.
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import { CancelledError } from "../errors.ts";
+
+/** What a scope needs to know of the task it runs in. */
+export interface ScopeTask {
+  /** The task's own outermost scope. */
+  readonly scope: Scope;
+  /** Set once a cancellation of the task's own scope reached a cancellation point. */
+  cancelDelivered: boolean;
+}
+
+/** What a scope needs to know of the `run()` it belongs to. */
+export interface ScopeLoop {
+  readonly closed: boolean;
+}
+
+/** What a scope needs to know of a task owner (task group or run root). */
+export interface ScopeNursery {
+  readonly scope: Scope;
+}
+
+/** An intrusive cancellation hook (no closure, no Set entry per wait). */
+export interface CancelNode {
+  prevNode: CancelNode | undefined;
+  nextNode: CancelNode | undefined;
+  linkedTo: Scope | undefined;
+  cancel(error: CancelledError): void;
+}
+
+// How many open scopes are cancelled: while none is, a cancellation point
+// that does not suspend needs no ambient-scope lookup at all.
+let cancelledOpen = 0;
+
+/**
+ * The current scope if it is cancelled, else undefined; free (no
+ * AsyncLocalStorage lookup) while no open scope anywhere is cancelled.
+ */
+export function cancelledScope(): Scope | undefined {
+  if (cancelledOpen === 0) return undefined;
+  const scope = currentScope();
+  return scope !== undefined && scope.cancelled ? scope : undefined;
+}
+
+/** A hook called once when a scope becomes cancelled. */
+export type CancelHook = (error: CancelledError) => void;
+
+/** What kind of wait a cancellation point is (for debug mode, traces, virtual time). */
+export type WaitKind = "sleep" | "promise" | "park" | "future" | "group";
+
+/**
+ * Sees every cancellation point that suspends: gets the scope, the kind of
+ * wait and a detail (the deadline, the future…), and may return a function
+ * that the cancellation point calls when the wait ends, right before it
+ * settles the promise the caller awaits (so that watching adds no turn and
+ * changes no order).
+ */
+export type WaitHook = (
+  scope: Scope,
+  kind: WaitKind,
+  detail: unknown,
+) => (() => void) | undefined;
+
+/**
+ * Set only while debug mode, a trace or virtual time is active, so that the
+ * cancellation points cost one property read otherwise.
+ */
+export const waitHook: { current: WaitHook | undefined } = {
+  current: undefined,
+};
+
+/** The ambient current scope. */
+export const storage: AsyncLocalStorage<Scope> = new AsyncLocalStorage<Scope>();
+
+/** One node of the cancellation tree. */
+export class Scope {
+  /** The enclosing scope; `undefined` at a root. */
+  readonly parent: Scope | undefined;
+  /** The task whose code runs in this scope, if any. */
+  readonly task: ScopeTask | undefined;
+  /** The run this scope belongs to, inherited from the parent. */
+  readonly loop: ScopeLoop | undefined;
+  /** A shielded scope does not receive its parent's cancellation. */
+  readonly shielded: boolean;
+  /** Effectively cancelled: by its own `cancel()` or an ancestor's. */
+  cancelled = false;
+  /** `cancel()` was called on this scope itself. */
+  cancelCalled = false;
+  /** Left: no longer the current scope of anything. */
+  closed = false;
+  /** The reason of the cancellation that reached this scope. */
+  reason: unknown = undefined;
+  /** The error the signal was aborted with (created on cancellation). */
+  error: CancelledError | undefined = undefined;
+  /** Set on scopes that own tasks (task groups, the run root). */
+  nursery: ScopeNursery | undefined = undefined;
+  /** A label for debugging (the task tree). */
+  label: string;
+  // Children as an intrusive doubly linked list: one per task, so no Set.
+  #firstChild: Scope | undefined;
+  #prevSibling: Scope | undefined;
+  #nextSibling: Scope | undefined;
+  #controller: AbortController | undefined;
+
+  constructor(
+    parent: Scope | undefined,
+    task: ScopeTask | undefined,
+    label: string,
+    shielded = false,
+    loop: ScopeLoop | undefined = parent?.loop,
+  ) {
+    this.parent = parent;
+    this.task = task;
+    this.loop = loop;
+    this.shielded = shielded;
+    this.label = label;
+    if (parent !== undefined) {
+      const first = parent.#firstChild;
+      if (first !== undefined) {
+        first.#prevSibling = this;
+        this.#nextSibling = first;
+      }
+      parent.#firstChild = this;
+      if (!shielded && parent.cancelled) {
+        this.cancelled = true;
+        cancelledOpen++;
+        this.reason = parent.reason;
+        this.error = parent.error;
+      }
+    }
+  }
+
+  /** An AbortSignal that aborts when this scope is cancelled. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.cancelled) this.#controller.abort(this.error);
+    }
+    return this.#controller.signal;
+  }
+
+  /** The live child scopes, oldest first (for the task tree). */
+  children(): Scope[] {
+    const list: Scope[] = [];
+    for (let c = this.#firstChild; c !== undefined; c = c.#nextSibling) {
+      list.push(c);
+    }
+    return list.reverse();
+  }
+
+  /**
+   * Cancels this scope and everything below it that is not shielded.
+   * Returns false if it was already cancelled or closed.
+   */
+  cancel(reason?: unknown): boolean {
+    if (this.closed || this.cancelCalled) return false;
+    this.cancelCalled = true;
+    if (this.cancelled) return false;
+    this.#propagate(reason, new CancelledError(reason));
+    return true;
+  }
+
+  #propagate(reason: unknown, error: CancelledError): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    if (!this.closed) cancelledOpen++;
+    this.reason = reason;
+    this.error = error;
+    this.#controller?.abort(error);
+    for (let node = this.#nodeHead; node !== undefined; node = this.#nodeHead) {
+      this.unlink(node);
+      node.cancel(this.deliver());
+    }
+    // A child may close (and unlink itself) while it is being cancelled,
+    // so read the next sibling first.
+    let child = this.#firstChild;
+    while (child !== undefined) {
+      const next: Scope | undefined = child.#nextSibling;
+      if (!child.shielded) child.#propagate(reason, error);
+      child = next;
+    }
+  }
+
+  // The waits blocked in this scope, as an intrusive list: a wait links its
+  // own node (no Set entry, no closure per wait in the primitives).
+  #nodeHead: CancelNode | undefined;
+
+  /** Links a node whose cancel() runs once when this scope is cancelled. */
+  link(node: CancelNode): void {
+    node.prevNode = undefined;
+    node.nextNode = this.#nodeHead;
+    if (this.#nodeHead !== undefined) this.#nodeHead.prevNode = node;
+    this.#nodeHead = node;
+    node.linkedTo = this;
+  }
+
+  /** Unlinks a node linked with link() (no-op if it is not linked here). */
+  unlink(node: CancelNode): void {
+    if (node.linkedTo !== this) return;
+    node.linkedTo = undefined;
+    if (node.prevNode === undefined) this.#nodeHead = node.nextNode;
+    else node.prevNode.nextNode = node.nextNode;
+    if (node.nextNode !== undefined) node.nextNode.prevNode = node.prevNode;
+    node.prevNode = node.nextNode = undefined;
+  }
+
+  /**
+   * Registers `hook` to run when this scope becomes cancelled; returns the
+   * function that unregisters it. The caller checks `cancelled` first.
+   * (A closure-friendly form of {@linkcode Scope.link}.)
+   */
+  onCancel(hook: CancelHook): () => void {
+    const node: CancelNode = {
+      prevNode: undefined,
+      nextNode: undefined,
+      linkedTo: undefined,
+      cancel: hook,
+    };
+    this.link(node);
+    return () => this.unlink(node);
+  }
+
+  /**
+   * The error a cancellation point throws now, noting on the task that its
+   * own cancellation was delivered (asyncio: a task that caught it and
+   * returned a value completes with that value).
+   */
+  deliver(): CancelledError {
+    const task = this.task;
+    if (task !== undefined && task.scope.cancelled) task.cancelDelivered = true;
+    return new CancelledError(this.reason, { cause: this.error });
+  }
+
+  /** Leaves the scope: it stops being anyone's parent or current scope. */
+  close(): void {
+    if (this.closed) return;
+    if (this.cancelled) cancelledOpen--;
+    this.closed = true;
+    const parent = this.parent;
+    if (parent === undefined) return;
+    const prev = this.#prevSibling;
+    const next = this.#nextSibling;
+    if (prev === undefined) {
+      if (parent.#firstChild === this) parent.#firstChild = next;
+    } else prev.#nextSibling = next;
+    if (next !== undefined) next.#prevSibling = prev;
+    this.#prevSibling = this.#nextSibling = undefined;
+  }
+
+  /** True if an ancestor (not crossing a shield) is cancelled. */
+  outerCancelled(): boolean {
+    return !this.shielded && this.parent !== undefined && this.parent.cancelled;
+  }
+}
+
+/** The current scope, skipping any that were left (see TaskGroup's `using`). */
+export function currentScope(): Scope | undefined {
+  let scope = storage.getStore();
+  while (scope !== undefined && scope.closed) scope = scope.parent;
+  return scope;
+}
+
+/** Throws `CancelledError` if the current scope is cancelled. */
+export function throwIfCancelled(
+  scope: Scope | undefined = currentScope(),
+): void {
+  if (scope !== undefined && scope.cancelled) throw scope.deliver();
+}
+
+/**
+ * Awaits `promise` as a cancellation point: if the current scope is (or
+ * becomes) cancelled first, rejects with `CancelledError` after calling
+ * `onCancel` (which may release whatever the wait held).
+ */
+export function cancellable<T>(
+  promise: PromiseLike<T>,
+  onCancel?: () => void,
+  scope: Scope | undefined = currentScope(),
+): Promise<T> {
+  if (scope === undefined) return Promise.resolve(promise);
+  if (scope.cancelled) {
+    onCancel?.();
+    return Promise.reject(scope.deliver());
+  }
+  const ended = waitHook.current?.(scope, "promise", promise);
+  return new Promise<T>((resolve, reject) => {
+    if (ended !== undefined) {
+      [resolve, reject] = endFirst(ended, resolve, reject);
+    }
+    const unhook = scope.onCancel((error) => {
+      onCancel?.();
+      reject(error);
+    });
+    promise.then((value) => {
+      unhook();
+      resolve(value);
+    }, (error) => {
+      unhook();
+      reject(error);
+    });
+  });
+}
+
+/**
+ * Wraps a wait's settle functions so that the wait hook hears the wait end
+ * right before the waiter is settled (watching adds no turn).
+ */
+export function endFirst<T>(
+  ended: () => void,
+  resolve: (value: T) => void,
+  reject: (error: unknown) => void,
+): [(value: T) => void, (error: unknown) => void] {
+  return [(value) => {
+    ended();
+    resolve(value);
+  }, (error) => {
+    ended();
+    reject(error);
+  }];
+}
+
+/** Validates a duration in milliseconds (negative means already due). */
+export function checkDelay(ms: unknown, what: string): number {
+  if (typeof ms !== "number" || Number.isNaN(ms)) {
+    throw new TypeError(
+      `${what}: delay must be a number of milliseconds, got ${show(ms)}`,
+    );
+  }
+  return ms;
+}
+
+/** Validates that `fn` is a function. */
+export function checkFunction(fn: unknown, what: string): void {
+  if (typeof fn !== "function") {
+    throw new TypeError(`${what}: expected a function, got ${show(fn)}`);
+  }
+}
+
+/** A short description of a bad value for error messages. */
+export function show(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean") {
+    return String(value);
+  }
+  if (typeof value === "function") return "a function";
+  return typeof value === "object"
+    ? (value.constructor?.name ?? "an object")
+    : typeof value;
+}
