@@ -7,7 +7,9 @@
 
 import { TimeoutError } from "./errors.ts";
 import type { Future } from "./future.ts";
-import { cancellable, checkDelay, show } from "./_core/_scope.ts";
+import { currentScope } from "./_core/_scope.ts";
+import { waitPromise } from "./_core/_trap.ts";
+import { checkDelay, show } from "./_core/_checks.ts";
 import {
   type Awaitable,
   checkAwaitable,
@@ -108,7 +110,7 @@ class CompletionIterator<T> implements AsyncIterableIterator<Future<T>> {
       try {
         arrived = await withDeadline(
           this.#deadline,
-          () => cancellable(next).then(() => true as const),
+          () => waitPromise(next, currentScope()).then(() => true as const),
           "undefined",
           "asCompleted()",
         );

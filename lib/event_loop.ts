@@ -9,14 +9,8 @@
 import { InvalidStateError } from "./errors.ts";
 import { Future } from "./future.ts";
 import { cancelTimer, now, schedule, type Timer } from "./_core/_timers.ts";
-import {
-  checkDelay,
-  checkFunction,
-  currentScope,
-  type Scope,
-  show,
-  storage,
-} from "./_core/_scope.ts";
+import { currentScope, type Scope, storage } from "./_core/_scope.ts";
+import { checkDelay, checkFunction, show } from "./_core/_checks.ts";
 import {
   type CreateTaskOptions,
   type Nursery,

@@ -6,7 +6,8 @@
  */
 
 import { CancelledError, InvalidStateError } from "./errors.ts";
-import { currentScope, type Scope, show, waitHook } from "./_core/_scope.ts";
+import { currentScope, type Scope, waitHook } from "./_core/_scope.ts";
+import { show } from "./_core/_checks.ts";
 
 const PENDING = 0;
 const FULFILLED = 1;

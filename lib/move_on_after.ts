@@ -6,7 +6,7 @@
  */
 
 import { now } from "./_core/_timers.ts";
-import { checkDelay, checkFunction } from "./_core/_scope.ts";
+import { checkDelay, checkFunction } from "./_core/_checks.ts";
 import { type TimeoutScope, withDeadline } from "./timeout.ts";
 
 /**

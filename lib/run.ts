@@ -7,7 +7,8 @@
 
 import { InvalidStateError, isCancelled } from "./errors.ts";
 import { FutureState } from "./future.ts";
-import { checkFunction, currentScope, Scope, show } from "./_core/_scope.ts";
+import { currentScope, Scope } from "./_core/_scope.ts";
+import { checkFunction, show } from "./_core/_checks.ts";
 import {
   Nursery,
   type Task,

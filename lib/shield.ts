@@ -6,13 +6,9 @@
  */
 
 import { Future } from "./future.ts";
-import {
-  cancellable,
-  currentScope,
-  Scope,
-  show,
-  storage,
-} from "./_core/_scope.ts";
+import { currentScope, Scope, storage } from "./_core/_scope.ts";
+import { waitPromise } from "./_core/_trap.ts";
+import { show } from "./_core/_checks.ts";
 import { checkAwaitable } from "./_core/_awaitables.ts";
 import { nearestNursery, type TaskFunction } from "./task.ts";
 
@@ -100,7 +96,7 @@ export function shield<T>(
     return nursery.spawn(work, "shield()", true)._wait(scope, false);
   }
   if (work instanceof Future) return work._wait(scope, false);
-  return cancellable(work, undefined, scope);
+  return waitPromise(work, scope);
 }
 
 async function runShielded<T>(

@@ -6,15 +6,9 @@
  */
 
 import { cancelTimer, insert, now, type Timer } from "./_core/_timers.ts";
-import type { CancelledError } from "./errors.ts";
-import {
-  type CancelNode,
-  checkDelay,
-  currentScope,
-  endFirst,
-  type Scope,
-  waitHook,
-} from "./_core/_scope.ts";
+import { currentScope, type Scope } from "./_core/_scope.ts";
+import { checkDelay } from "./_core/_checks.ts";
+import { suspend, Wait } from "./_core/_trap.ts";
 
 /**
  * Waits `ms` milliseconds, then returns `value`. A cancellation point: if the
@@ -67,29 +61,25 @@ export function checkpoint(): Promise<void> {
   return sleepUntil(now(), undefined, currentScope());
 }
 
-// One object per sleep: it is the heap's timer and the scope's cancel node,
-// so a sleep allocates no closures beyond its promise's.
-class SleepWaiter<T> implements Timer, CancelNode {
+// One object per sleep: it is the heap's timer and the wait, so a sleep
+// allocates no closures beyond its promise's.
+class SleepWait<T> extends Wait<T> implements Timer {
   seq = 0;
   index = -1;
-  prevNode: CancelNode | undefined = undefined;
-  nextNode: CancelNode | undefined = undefined;
-  linkedTo: Scope | undefined = undefined;
-  constructor(
-    readonly when: number,
-    readonly value: T,
-    readonly resolve: (value: T) => void,
-    readonly reject: (error: unknown) => void,
-  ) {}
-
-  callback(): void {
-    this.linkedTo?.unlink(this);
-    this.resolve(this.value);
+  constructor(readonly when: number, readonly value: T) {
+    super();
   }
 
-  cancel(error: CancelledError): void {
-    cancelTimer(this);
-    this.reject(error);
+  override arm(): void {
+    insert(this);
+  }
+
+  override disarm(): void {
+    if (this.index >= 0) cancelTimer(this);
+  }
+
+  callback(): void {
+    this.wake(this.value);
   }
 }
 
@@ -99,17 +89,5 @@ export function sleepUntil<T>(
   value: T,
   scope: Scope | undefined,
 ): Promise<T> {
-  if (scope !== undefined && scope.cancelled) {
-    return Promise.reject(scope.deliver());
-  }
-  const ended = scope === undefined
-    ? undefined
-    : waitHook.current?.(scope, "sleep", when);
-  return new Promise<T>((resolve, reject) => {
-    if (ended !== undefined) {
-      [resolve, reject] = endFirst(ended, resolve, reject);
-    }
-    const waiter = insert(new SleepWaiter(when, value, resolve, reject));
-    scope?.link(waiter);
-  });
+  return suspend(new SleepWait(when, value), scope, "sleep", when);
 }

@@ -8,13 +8,12 @@
 import { CancelledError, InvalidStateError, isCancelled } from "./errors.ts";
 import { Future, FutureState } from "./future.ts";
 import {
-  checkFunction,
   currentScope,
   Scope,
   type ScopeNursery,
-  show,
   storage,
 } from "./_core/_scope.ts";
+import { checkFunction, show } from "./_core/_checks.ts";
 
 /** The function a task runs: it gets the task's `AbortSignal`. */
 export type TaskFunction<T> = (signal: AbortSignal) => T | PromiseLike<T>;

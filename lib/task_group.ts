@@ -14,15 +14,9 @@ import {
   TaskGroupError,
 } from "./errors.ts";
 import { FutureState } from "./future.ts";
-import {
-  cancellable,
-  checkFunction,
-  currentScope,
-  Scope,
-  show,
-  storage,
-  waitHook,
-} from "./_core/_scope.ts";
+import { currentScope, Scope, storage, waitHook } from "./_core/_scope.ts";
+import { waitPromise } from "./_core/_trap.ts";
+import { checkFunction, show } from "./_core/_checks.ts";
 import {
   type CreateTaskOptions,
   Nursery,
@@ -213,9 +207,14 @@ export class TaskGroup {
       });
     });
     ended.catch(() => {});
-    return await cancellable(Promise.race([ready, ended]), () => {
-      if (!isStarted) task.cancel();
-    });
+    return await waitPromise(
+      Promise.race([ready, ended]),
+      currentScope(),
+      "future",
+      () => {
+        if (!isStarted) task.cancel();
+      },
+    );
   }
 
   /**

@@ -9,13 +9,8 @@
 
 import { InvalidStateError, isCancelled, TimeoutError } from "./errors.ts";
 import { cancelTimer, now, schedule, type Timer } from "./_core/_timers.ts";
-import {
-  checkDelay,
-  checkFunction,
-  currentScope,
-  Scope,
-  storage,
-} from "./_core/_scope.ts";
+import { currentScope, Scope, storage } from "./_core/_scope.ts";
+import { checkDelay, checkFunction } from "./_core/_checks.ts";
 
 /** The scope a timed function runs in: its deadline can be read and moved. */
 export interface TimeoutScope {

@@ -9,7 +9,7 @@
 
 import { clearImmediate, setImmediate } from "node:timers";
 import { InvalidStateError } from "./errors.ts";
-import { checkDelay, checkFunction, show } from "./_core/_scope.ts";
+import { checkDelay, checkFunction, show } from "./_core/_checks.ts";
 import {
   installClock,
   nextDeadline,

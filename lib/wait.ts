@@ -6,7 +6,9 @@
  */
 
 import type { Future } from "./future.ts";
-import { cancellable, checkDelay, currentScope, show } from "./_core/_scope.ts";
+import { currentScope } from "./_core/_scope.ts";
+import { waitPromise } from "./_core/_trap.ts";
+import { checkDelay, show } from "./_core/_checks.ts";
 import {
   type Awaitable,
   checkAwaitable,
@@ -118,10 +120,10 @@ export async function wait<T>(
     };
     for (const future of futures) future.addDoneCallback(check);
     try {
-      if (ms === undefined) await cancellable(ready);
+      if (ms === undefined) await waitPromise(ready, currentScope());
       else {await withDeadline(
           now() + ms,
-          () => cancellable(ready),
+          () => waitPromise(ready, currentScope()),
           "undefined",
           "wait()",
         );}
@@ -129,7 +131,7 @@ export async function wait<T>(
       for (const future of futures) future.removeDoneCallback(check);
     }
   } else {
-    await cancellable(Promise.resolve(), undefined, currentScope());
+    await waitPromise(Promise.resolve(), currentScope());
   }
   const done = new Set<Future<T>>();
   const pending = new Set<Future<T>>();

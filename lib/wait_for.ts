@@ -7,7 +7,7 @@
 
 import { Future } from "./future.ts";
 import { now } from "./_core/_timers.ts";
-import { checkDelay } from "./_core/_scope.ts";
+import { checkDelay } from "./_core/_checks.ts";
 import {
   type Awaitable,
   awaitIn,

@@ -2,7 +2,9 @@
 // futures) into something awaitable in a scope, in one place.
 
 import { Future } from "../future.ts";
-import { cancellable, type Scope, show } from "./_scope.ts";
+import { type Scope } from "./_scope.ts";
+import { waitPromise } from "./_trap.ts";
+import { show } from "./_checks.ts";
 import { type Awaitable, createTask } from "../task.ts";
 
 export type { Awaitable };
@@ -35,7 +37,7 @@ export function awaitIn<T>(
 ): Promise<T> {
   return item instanceof Future
     ? item._wait(scope, true)
-    : cancellable(item, undefined, scope);
+    : waitPromise(item, scope);
 }
 
 /** A Future for any awaitable: functions become tasks, promises feed a Future. */

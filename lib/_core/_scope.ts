@@ -8,6 +8,7 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { CancelledError } from "../errors.ts";
+import type { WaitKind } from "./_types.ts";
 
 /** What a scope needs to know of the task it runs in. */
 export interface ScopeTask {
@@ -52,8 +53,7 @@ export function cancelledScope(): Scope | undefined {
 /** A hook called once when a scope becomes cancelled. */
 export type CancelHook = (error: CancelledError) => void;
 
-/** What kind of wait a cancellation point is (for debug mode, traces, virtual time). */
-export type WaitKind = "sleep" | "promise" | "park" | "future" | "group";
+export type { WaitKind };
 
 /**
  * Sees every cancellation point that suspends: gets the scope, the kind of
@@ -272,86 +272,4 @@ export function throwIfCancelled(
   scope: Scope | undefined = currentScope(),
 ): void {
   if (scope !== undefined && scope.cancelled) throw scope.deliver();
-}
-
-/**
- * Awaits `promise` as a cancellation point: if the current scope is (or
- * becomes) cancelled first, rejects with `CancelledError` after calling
- * `onCancel` (which may release whatever the wait held).
- */
-export function cancellable<T>(
-  promise: PromiseLike<T>,
-  onCancel?: () => void,
-  scope: Scope | undefined = currentScope(),
-): Promise<T> {
-  if (scope === undefined) return Promise.resolve(promise);
-  if (scope.cancelled) {
-    onCancel?.();
-    return Promise.reject(scope.deliver());
-  }
-  const ended = waitHook.current?.(scope, "promise", promise);
-  return new Promise<T>((resolve, reject) => {
-    if (ended !== undefined) {
-      [resolve, reject] = endFirst(ended, resolve, reject);
-    }
-    const unhook = scope.onCancel((error) => {
-      onCancel?.();
-      reject(error);
-    });
-    promise.then((value) => {
-      unhook();
-      resolve(value);
-    }, (error) => {
-      unhook();
-      reject(error);
-    });
-  });
-}
-
-/**
- * Wraps a wait's settle functions so that the wait hook hears the wait end
- * right before the waiter is settled (watching adds no turn).
- */
-export function endFirst<T>(
-  ended: () => void,
-  resolve: (value: T) => void,
-  reject: (error: unknown) => void,
-): [(value: T) => void, (error: unknown) => void] {
-  return [(value) => {
-    ended();
-    resolve(value);
-  }, (error) => {
-    ended();
-    reject(error);
-  }];
-}
-
-/** Validates a duration in milliseconds (negative means already due). */
-export function checkDelay(ms: unknown, what: string): number {
-  if (typeof ms !== "number" || Number.isNaN(ms)) {
-    throw new TypeError(
-      `${what}: delay must be a number of milliseconds, got ${show(ms)}`,
-    );
-  }
-  return ms;
-}
-
-/** Validates that `fn` is a function. */
-export function checkFunction(fn: unknown, what: string): void {
-  if (typeof fn !== "function") {
-    throw new TypeError(`${what}: expected a function, got ${show(fn)}`);
-  }
-}
-
-/** A short description of a bad value for error messages. */
-export function show(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number" || typeof value === "boolean") {
-    return String(value);
-  }
-  if (typeof value === "function") return "a function";
-  return typeof value === "object"
-    ? (value.constructor?.name ?? "an object")
-    : typeof value;
 }

@@ -5,6 +5,7 @@
 // Timestamps are on aio's clock, so a trace taken under virtual time shows
 // virtual time.
 
+import { showValue } from "./_checks.ts";
 import type { Scope } from "./_scope.ts";
 import { now } from "./_timers.ts";
 import { FutureState } from "../future.ts";
@@ -152,7 +153,7 @@ export class Tracer {
   }
 
   cancelled(task: Task<unknown>, reason: unknown): void {
-    this.#instant(task, "cancel", { reason: show(reason) });
+    this.#instant(task, "cancel", { reason: showValue(reason) });
   }
 
   settled(task: Task<unknown>): void {
@@ -186,7 +187,7 @@ export class Tracer {
           : state === FutureState.CANCELLED
           ? "cancelled"
           : "rejected",
-        ...(state === FutureState.REJECTED ? { error: show(value) } : {}),
+        ...(state === FutureState.REJECTED ? { error: showValue(value) } : {}),
       },
     });
     this.#ids.delete(task);
@@ -277,14 +278,5 @@ export class Tracer {
       tid,
       ...(args === undefined ? {} : { args }),
     });
-  }
-}
-
-function show(value: unknown): string {
-  if (value instanceof Error) return `${value.name}: ${value.message}`;
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
   }
 }

@@ -6,34 +6,29 @@
 // lost between a cancelled waiter and the next one. Cancellation is
 // level-triggered, so that waiter's next cancellation point throws anyway.
 
-import {
-  type CancelNode,
-  currentScope,
-  endFirst,
-  type Scope,
-  waitHook,
-} from "./_scope.ts";
-import type { CancelledError } from "../errors.ts";
+import { currentScope, type Scope } from "./_scope.ts";
+import { suspend, Wait } from "./_trap.ts";
 
-class Waiter<T> implements CancelNode {
-  prevNode: CancelNode | undefined = undefined;
-  nextNode: CancelNode | undefined = undefined;
-  linkedTo: Scope | undefined = undefined;
+class Waiter<T> extends Wait<T> {
   next: Waiter<T> | undefined = undefined;
-  linked = true;
-  resolve!: (value: T) => void;
-  reject!: (error: unknown) => void;
+  prev: Waiter<T> | undefined = undefined;
+  linked = false;
 
   constructor(
     readonly queue: WaitQueue<T>,
-    public prev: Waiter<T> | undefined,
     readonly onCancel: (() => void) | undefined,
-  ) {}
+  ) {
+    super();
+  }
 
-  cancel(error: CancelledError): void {
+  override arm(): void {
+    this.queue._append(this);
+  }
+
+  override disarm(): void {
+    if (!this.linked) return;
     this.queue._unlink(this);
     this.onCancel?.();
-    this.reject(error);
   }
 }
 
@@ -57,26 +52,17 @@ export class WaitQueue<T = void> {
     scope: Scope | undefined = currentScope(),
     onCancel?: () => void,
   ): Promise<T> {
-    if (scope !== undefined && scope.cancelled) {
-      return Promise.reject(scope.deliver());
-    }
-    const ended = scope === undefined
-      ? undefined
-      : waitHook.current?.(scope, "park", this);
-    const waiter = new Waiter<T>(this, this.#tail, onCancel);
-    const waiting = new Promise<T>((resolve, reject) => {
-      if (ended !== undefined) {
-        [resolve, reject] = endFirst(ended, resolve, reject);
-      }
-      waiter.resolve = resolve;
-      waiter.reject = reject;
-    });
+    return suspend(new Waiter<T>(this, onCancel), scope, "park", this);
+  }
+
+  /** @internal */
+  _append(waiter: Waiter<T>): void {
+    waiter.linked = true;
+    waiter.prev = this.#tail;
     if (this.#tail === undefined) this.#head = waiter;
     else this.#tail.next = waiter;
     this.#tail = waiter;
     this.#size++;
-    scope?.link(waiter);
-    return waiting;
   }
 
   /** Wakes the oldest waiter with `value`; returns false if none was parked. */
@@ -84,8 +70,7 @@ export class WaitQueue<T = void> {
     const waiter = this.#head;
     if (waiter === undefined) return false;
     this._unlink(waiter);
-    waiter.linkedTo?.unlink(waiter);
-    waiter.resolve(value);
+    waiter.wake(value);
     return true;
   }
 
@@ -101,8 +86,7 @@ export class WaitQueue<T = void> {
     let count = 0;
     for (let waiter = this.#head; waiter !== undefined; waiter = this.#head) {
       this._unlink(waiter);
-      waiter.linkedTo?.unlink(waiter);
-      waiter.reject(error);
+      waiter.fail(error);
       count++;
     }
     return count;

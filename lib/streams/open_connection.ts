@@ -6,12 +6,9 @@
  */
 
 import { isCancelled } from "../errors.ts";
-import {
-  cancellable,
-  currentScope,
-  type ScopeLoop,
-  show,
-} from "../_core/_scope.ts";
+import { currentScope, type ScopeLoop } from "../_core/_scope.ts";
+import { waitPromise } from "../_core/_trap.ts";
+import { show } from "../_core/_checks.ts";
 import { EventLoop } from "../event_loop.ts";
 import { checkSize, DEFAULT_LIMIT, StreamReader } from "./stream_reader.ts";
 import { DEFAULT_HIGH_WATER_MARK, StreamWriter } from "./stream_writer.ts";
@@ -104,7 +101,12 @@ export async function openConnection(
   });
   let conn: Deno.TcpConn;
   try {
-    conn = await cancellable(connecting, () => controller.abort(), scope);
+    conn = await waitPromise(
+      connecting,
+      scope,
+      "stream",
+      () => controller.abort(),
+    );
   } catch (error) {
     if (isCancelled(error)) {
       // Wait for the abandoned attempt, so no operation or socket is left.

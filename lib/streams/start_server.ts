@@ -8,14 +8,9 @@
 
 import { InvalidStateError, isCancelled } from "../errors.ts";
 import { FutureState } from "../future.ts";
-import {
-  cancellable,
-  checkDelay,
-  checkFunction,
-  currentScope,
-  Scope,
-  show,
-} from "../_core/_scope.ts";
+import { currentScope, Scope } from "../_core/_scope.ts";
+import { waitPromise } from "../_core/_trap.ts";
+import { checkDelay, checkFunction, show } from "../_core/_checks.ts";
 import {
   cancelTimer,
   now,
@@ -235,7 +230,7 @@ export class Server implements AsyncDisposable {
    * @throws {CancelledError} If cancelled while waiting.
    */
   waitClosed(): Promise<void> {
-    return cancellable(this.#closed, undefined, currentScope());
+    return waitPromise(this.#closed, currentScope(), "stream");
   }
 
   /**
@@ -259,7 +254,7 @@ export class Server implements AsyncDisposable {
     }
     this.#serving = true;
     try {
-      await cancellable(this.#closed, undefined, currentScope());
+      await waitPromise(this.#closed, currentScope(), "stream");
     } catch (error) {
       this.close();
       await this.#closed;

@@ -7,12 +7,8 @@
  */
 
 import { InvalidStateError } from "../errors.ts";
-import {
-  cancelledScope,
-  currentScope,
-  type Scope,
-  show,
-} from "../_core/_scope.ts";
+import { cancelledScope, currentScope, type Scope } from "../_core/_scope.ts";
+import { show } from "../_core/_checks.ts";
 import { type Activity, isLocalClose } from "./_stream_common.ts";
 
 /** The default `limit`: how long a line or `readuntil` chunk may be (64 KiB). */

@@ -7,12 +7,9 @@
  */
 
 import { InvalidStateError } from "../errors.ts";
-import {
-  cancellable,
-  cancelledScope,
-  currentScope,
-  show,
-} from "../_core/_scope.ts";
+import { cancelledScope, currentScope } from "../_core/_scope.ts";
+import { waitPromise } from "../_core/_trap.ts";
+import { show } from "../_core/_checks.ts";
 import { WaitQueue } from "../_core/_wait_queue.ts";
 import { type Activity, isLocalClose } from "./_stream_common.ts";
 import { checkSize, type StreamReader } from "./stream_reader.ts";
@@ -296,9 +293,9 @@ export class StreamWriter {
    * @throws {CancelledError} If cancelled while waiting.
    */
   waitClosed(): Promise<void> {
-    return cancellable(this.#closed, () => {
+    return waitPromise(this.#closed, currentScope(), "stream", () => {
       if (this.#state >= CLOSING) this._abort();
-    }, currentScope());
+    });
   }
 
   /** Closes the connection (`close()`), then waits for it (`waitClosed()`). */

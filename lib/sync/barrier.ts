@@ -5,7 +5,8 @@
  * @module
  */
 
-import { currentScope, show } from "../_core/_scope.ts";
+import { currentScope } from "../_core/_scope.ts";
+import { show } from "../_core/_checks.ts";
 import { WaitQueue } from "../_core/_wait_queue.ts";
 
 /**

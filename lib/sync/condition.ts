@@ -6,12 +6,8 @@
  */
 
 import { InvalidStateError } from "../errors.ts";
-import {
-  checkFunction,
-  currentScope,
-  type Scope,
-  show,
-} from "../_core/_scope.ts";
+import { currentScope, type Scope } from "../_core/_scope.ts";
+import { checkFunction, show } from "../_core/_checks.ts";
 import { storage } from "../_core/_scope.ts";
 import { WaitQueue } from "../_core/_wait_queue.ts";
 import { Lock, type LockGuard, makeGuard } from "./lock.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { show } from "../_core/_scope.ts";
+import { show } from "../_core/_checks.ts";
 import {
   Queue,
   queueMaxsize,

@@ -5,12 +5,8 @@
  * @module
  */
 
-import {
-  cancelledScope,
-  currentScope,
-  type Scope,
-  show,
-} from "../_core/_scope.ts";
+import { cancelledScope, currentScope, type Scope } from "../_core/_scope.ts";
+import { show } from "../_core/_checks.ts";
 import { WaitQueue } from "../_core/_wait_queue.ts";
 
 /**

@@ -6,7 +6,7 @@
  */
 
 import { deserialize, serialize } from "node:v8";
-import { show } from "../_core/_scope.ts";
+import { show } from "../_core/_checks.ts";
 import {
   useSpawner,
   type WorkerLike,

@@ -13,13 +13,8 @@
 import { CancelledError, InvalidStateError } from "../errors.ts";
 import type { EventLoop } from "../event_loop.ts";
 import type { Executor } from "./executor.ts";
-import {
-  type CancelNode,
-  checkFunction,
-  currentScope,
-  Scope,
-  show,
-} from "../_core/_scope.ts";
+import { type CancelNode, currentScope, Scope } from "../_core/_scope.ts";
+import { checkFunction, show } from "../_core/_checks.ts";
 import { cancelTimer, now, schedule, type Timer } from "../_core/_timers.ts";
 import { WaitQueue } from "../_core/_wait_queue.ts";
 import type {

@@ -1,0 +1,190 @@
+// The one way a task waits. `suspend()` is the only function in aio that
+// parks a task on a promise (Trio's `_traps.py`: "the only functions that
+// ever yield back to the task runner"): sleeps, queue and lock waits,
+// futures, tasks, group exits, stream reads, worker calls, subprocesses,
+// HTTP requests and remote calls all go through it, so the cancelled
+// check, linking into the scope, the debug/trace/virtual-time hooks and the
+// order of settling live in exactly one place.
+//
+// A wait is an object, not a set of closures: the caller subclasses `Wait`
+// (or uses one of the small ones below), arms whatever will wake it in
+// `arm()`, releases it in `disarm()`, and calls `wake(value)` or
+// `fail(error)` when its event happens. The scope cancels it through
+// `cancel(error)` (`disarm()`, then `fail()`), which a wait may override
+// when its cancellation must first wait for something (a cancelled awaiter
+// of a task waits for the task to unwind).
+//
+// Watching adds no turn: the hook hears a wait end synchronously, right
+// before the promise the caller awaits is settled.
+
+import { type CancelNode, type Scope, waitHook } from "./_scope.ts";
+import type { WaitKind } from "./_types.ts";
+import type { CancelledError } from "../errors.ts";
+
+export type { WaitKind };
+
+// Waits on real work in flight (a worker, a subprocess, a remote call):
+// virtual time must not jump while one is pending.
+let realWork = 0;
+
+/** How many waits on real work (worker, subprocess, remote) are pending. */
+export function realWorkInFlight(): number {
+  return realWork;
+}
+
+/** The kinds of wait that stand for real work the virtual clock cannot see. */
+const REAL: ReadonlySet<WaitKind> = new Set<WaitKind>([
+  "worker",
+  "process",
+  "remote",
+]);
+
+/**
+ * A suspended task's wait. Subclass it; `suspend()` drives it. The fields
+ * make it the scope's intrusive cancel node, so a wait allocates nothing
+ * beyond itself and its promise.
+ */
+export abstract class Wait<T> implements CancelNode {
+  prevNode: CancelNode | undefined = undefined;
+  nextNode: CancelNode | undefined = undefined;
+  linkedTo: Scope | undefined = undefined;
+  /** Settled: woken, failed or cancelled. */
+  settled = false;
+  #resolve: ((value: T) => void) | undefined = undefined;
+  #reject: ((error: unknown) => void) | undefined = undefined;
+  #ended: (() => void) | undefined = undefined;
+  #real = false;
+
+  /** Starts whatever will wake this wait (called once, by `suspend`). */
+  arm(): void {}
+
+  /** Releases what `arm()` started (called when cancelled; must be idempotent). */
+  disarm(): void {}
+
+  /** Wakes the waiter with `value`; false if it was already settled. */
+  wake(value: T): boolean {
+    if (this.settled) return false;
+    this.#end();
+    this.#resolve!(value);
+    return true;
+  }
+
+  /** Fails the waiter with `error`; false if it was already settled. */
+  fail(error: unknown): boolean {
+    if (this.settled) return false;
+    this.#end();
+    this.#reject!(error);
+    return true;
+  }
+
+  /**
+   * Called once by the scope when it is cancelled (or by `suspend` when the
+   * scope already was): by default disarms, then fails with `error`.
+   */
+  cancel(error: CancelledError): void {
+    this.disarm();
+    this.fail(error);
+  }
+
+  #end(): void {
+    this.settled = true;
+    this.linkedTo?.unlink(this);
+    if (this.#real) {
+      this.#real = false;
+      realWork--;
+    }
+    const ended = this.#ended;
+    if (ended !== undefined) {
+      this.#ended = undefined;
+      ended();
+    }
+  }
+
+  /** @internal Called by suspend only. */
+  _begin(
+    resolve: (value: T) => void,
+    reject: (error: unknown) => void,
+    ended: (() => void) | undefined,
+    real: boolean,
+  ): void {
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#ended = ended;
+    if (real) {
+      this.#real = true;
+      realWork++;
+    }
+  }
+}
+
+/**
+ * Suspends the caller on `wait` as a cancellation point of `scope`: if the
+ * scope is already cancelled the wait is cancelled at once (never armed);
+ * otherwise the hooks hear it begin, it is linked into the scope and armed.
+ * `kind` and `detail` describe it to debug mode, traces and virtual time.
+ */
+export function suspend<T>(
+  wait: Wait<T>,
+  scope: Scope | undefined,
+  kind: WaitKind,
+  detail?: unknown,
+): Promise<T> {
+  if (scope !== undefined && scope.cancelled) {
+    const refused = new Promise<T>((resolve, reject) => {
+      wait._begin(resolve, reject, undefined, false);
+    });
+    wait.cancel(scope.deliver());
+    return refused;
+  }
+  // The hook runs here, not in the executor, so a captured stack starts at
+  // the caller's frame.
+  const hook = scope === undefined ? undefined : waitHook.current;
+  const ended = hook === undefined ? undefined : hook(scope!, kind, detail);
+  const real = REAL.has(kind);
+  const promise = new Promise<T>((resolve, reject) => {
+    wait._begin(resolve, reject, ended, real);
+  });
+  scope?.link(wait);
+  wait.arm();
+  return promise;
+}
+
+// ---------------------------------------------------------------------------
+// Small waits shared by many callers.
+
+/** Waits on a promise-like; `onCancel` releases what the wait held. */
+class PromiseWait<T> extends Wait<T> {
+  constructor(
+    readonly promise: PromiseLike<T>,
+    readonly onCancel: (() => void) | undefined,
+  ) {
+    super();
+  }
+
+  override arm(): void {
+    this.promise.then(
+      (value) => this.wake(value),
+      (error) => this.fail(error),
+    );
+  }
+
+  override disarm(): void {
+    this.onCancel?.();
+  }
+}
+
+/**
+ * Awaits `promise` as a cancellation point of `scope`: if the scope is (or
+ * becomes) cancelled first, rejects with `CancelledError` after calling
+ * `onCancel` (which may release whatever the wait held). Outside any scope
+ * it is the promise itself.
+ */
+export function waitPromise<T>(
+  promise: PromiseLike<T>,
+  scope: Scope | undefined,
+  kind: WaitKind = "promise",
+  onCancel?: () => void,
+): Promise<T> {
+  if (scope === undefined) return Promise.resolve(promise);
+  return suspend(new PromiseWait(promise, onCancel), scope, kind, promise);
+}
