@@ -2,7 +2,7 @@
 // futures) into something awaitable in a scope, in one place.
 
 import { Future } from "../future.ts";
-import { type Scope } from "./_scope.ts";
+import type { Scope } from "./_scope.ts";
 import { waitPromise } from "./_trap.ts";
 import { show } from "./_checks.ts";
 import { type Awaitable, createTask } from "../task.ts";
