@@ -69,19 +69,15 @@ export {
   type WaitResult,
 } from "./lib/wait.ts";
 export { asCompleted, type AsCompletedOptions } from "./lib/as_completed.ts";
-export {
-  run,
-  runMain,
-  type RunMainOptions,
-  type RunOptions,
-} from "./lib/run.ts";
+export { run, runMain, type RunMainOptions } from "./lib/run.ts";
+export { type RunOptions } from "./lib/types.ts";
 // Debugging: debug mode, traces, the task tree.
 export {
   type ChromeTrace,
   type DebugOptions,
   type DebugWarning,
   type TraceEvent,
-} from "./lib/run.ts";
+} from "./lib/types.ts";
 export {
   formatTaskTree,
   taskTree,

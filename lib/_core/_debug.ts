@@ -10,7 +10,7 @@ import {
   type WaitKind,
 } from "./_scope.ts";
 import { now } from "./_timers.ts";
-import type { DebugOptions, DebugWarning, RunOptions } from "../run.ts";
+import type { DebugOptions, DebugWarning, RunOptions } from "../types.ts";
 import { Task, type TaskObserver } from "../task.ts";
 import {
   describeWait,

@@ -9,7 +9,7 @@ import { showValue } from "./_checks.ts";
 import type { Scope } from "./_scope.ts";
 import { now } from "./_timers.ts";
 import { FutureState } from "../future.ts";
-import type { ChromeTrace, TraceEvent } from "../run.ts";
+import type { ChromeTrace, TraceEvent } from "../types.ts";
 import { Task } from "../task.ts";
 
 /** A wait seen at a cancellation point (shared with debug mode). */
