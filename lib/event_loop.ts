@@ -249,6 +249,18 @@ export class EventLoop {
     this.#exceptionHandler = handler;
   }
 
+  /**
+   * Reports an error that no caller can receive (a secondary error of
+   * `gather`, an unread rejection of an item of `wait`) to the exception
+   * handler, or prints it to stderr when none is set.
+   * Mirrors `loop.call_exception_handler(context)`.
+   * @param error The error.
+   * @param context `message`: what happened.
+   */
+  callExceptionHandler(error: unknown, context: { message: string }): void {
+    this.#report(error, context.message);
+  }
+
   /** @internal Registers work to do when `run()` ends (stop worker pools). */
   _addCleanup(cleanup: () => void | Promise<void>): void {
     this.#cleanups.push(cleanup);
