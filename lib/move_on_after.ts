@@ -6,8 +6,8 @@
  */
 
 import { now } from "./_core/_timers.ts";
-import { checkDelay, checkFunction } from "./_core/_checks.ts";
-import { type TimeoutScope, withDeadline } from "./timeout.ts";
+import { checkFunction } from "./_core/_checks.ts";
+import { checkDeadline, type TimeoutScope, withDeadline } from "./timeout.ts";
 
 /**
  * Runs `fn`, cancelling it after `ms` milliseconds; returns its value, or
@@ -16,7 +16,7 @@ import { type TimeoutScope, withDeadline } from "./timeout.ts";
  *
  * Mirrors Trio's `move_on_after(seconds)`, in milliseconds.
  *
- * @param ms Milliseconds allowed.
+ * @param ms Milliseconds allowed (`null` or `Infinity`: no limit).
  * @param fn The work; receives the timeout scope.
  * @returns `fn`'s value, or `undefined` on expiry.
  * @throws {TypeError} If `ms` is not a number or `fn` not a function.
@@ -30,10 +30,10 @@ import { type TimeoutScope, withDeadline } from "./timeout.ts";
  * ```
  */
 export function moveOnAfter<T>(
-  ms: number,
+  ms: number | null,
   fn: (scope: TimeoutScope) => T | PromiseLike<T>,
 ): Promise<T | undefined> {
-  checkDelay(ms, "moveOnAfter()");
+  ms = checkDeadline(ms, "moveOnAfter()");
   checkFunction(fn, "moveOnAfter()");
   return withDeadline(now() + ms, fn, "undefined", "moveOnAfter()");
 }

@@ -8,9 +8,17 @@
  */
 
 import { InvalidStateError, isCancelled, TimeoutError } from "./errors.ts";
-import { cancelTimer, now, schedule, type Timer } from "./_core/_timers.ts";
+import {
+  cancelTimer,
+  isVirtualClock,
+  now,
+  schedule,
+  type Timer,
+} from "./_core/_timers.ts";
 import { currentScope, Scope, storage } from "./_core/_scope.ts";
 import { checkDelay, checkFunction } from "./_core/_checks.ts";
+import { debugRun, frameLocation, userFrames } from "./_core/_debug.ts";
+import type { Task } from "./task.ts";
 
 /** The scope a timed function runs in: its deadline can be read and moved. */
 export interface TimeoutScope {
@@ -22,9 +30,9 @@ export interface TimeoutScope {
   readonly expired: boolean;
   /**
    * Moves the deadline (absolute, like `asyncio.Timeout.reschedule`);
-   * `Infinity` removes it, a past one expires at once.
+   * `null` or `Infinity` removes it, a past one expires at once.
    */
-  reschedule(deadline: number): void;
+  reschedule(deadline: number | null): void;
 }
 
 /** @internal A deadline attached to a scope. */
@@ -51,8 +59,8 @@ class DeadlineScope implements TimeoutScope {
     return this.#expired;
   }
 
-  reschedule(deadline: number): void {
-    checkDelay(deadline, "reschedule()");
+  reschedule(deadline: number | null): void {
+    deadline = checkDeadline(deadline, "reschedule()");
     if (this.#scope.closed) {
       throw new InvalidStateError(
         "Cannot reschedule: the timeout scope was left",
@@ -83,6 +91,22 @@ class DeadlineScope implements TimeoutScope {
   }
 }
 
+/**
+ * @internal A deadline or duration: a number, or `null`/`Infinity` for none
+ * (asyncio's `None`); `undefined` is a forgotten argument, a TypeError.
+ */
+export function checkDeadline(ms: unknown, what: string): number {
+  if (ms === null) return Infinity;
+  return checkDelay(ms, what);
+}
+
+/** @internal The message of a TimeoutError, saying so when time was virtual. */
+export function timeoutMessage(what: string): string {
+  return isVirtualClock()
+    ? `${what}: deadline exceeded (on virtual time: the clock jumped because every task looked blocked; real I/O under withVirtualTime needs autojumpThresholdMs > 0)`
+    : `${what}: deadline exceeded`;
+}
+
 /** @internal Runs `fn` under a deadline; on expiry throws or returns `undefined`. */
 export async function withDeadline<T>(
   deadline: number,
@@ -93,20 +117,39 @@ export async function withDeadline<T>(
   const parent = currentScope();
   const scope = new Scope(parent, parent?.task, what);
   const timeoutScope = new DeadlineScope(scope, deadline);
+  // Debug mode names the line that started the timed work if it runs late.
+  const site = debugRun(parent) === undefined ? undefined : new Error().stack;
+  let value: T;
   try {
-    return await storage.run(scope, fn, timeoutScope);
+    value = await storage.run(scope, fn, timeoutScope);
   } catch (error) {
     // Only the scope whose own deadline passed turns the cancellation into
-    // a timeout; a cancellation from further out stays a CancelledError.
+    // a timeout; a cancellation from further out stays a CancelledError. A
+    // non-cancellation error wins over the timeout (asyncio 3.12).
     if (timeoutScope.expired && isCancelled(error) && !scope.outerCancelled()) {
       if (onExpiry === "undefined") return undefined;
-      throw new TimeoutError(`${what}: deadline exceeded`, { cause: error });
+      throw new TimeoutError(timeoutMessage(what), { cause: error });
     }
     throw error;
   } finally {
     timeoutScope.dispose();
     scope.close();
   }
+  // A late result is not a result: the body awaited something aio cannot
+  // interrupt (a plain promise) and came back after the deadline.
+  if (timeoutScope.expired && !scope.outerCancelled()) {
+    debugRun(parent)?.late(
+      parent?.task as Task<unknown> | undefined,
+      what,
+      frameLocation(userFrames(site, 1)[0]),
+    );
+    if (onExpiry === "undefined") return undefined;
+    throw new TimeoutError(
+      `${timeoutMessage(what)}; the body returned after the deadline`,
+      { cause: scope.error },
+    );
+  }
+  return value;
 }
 
 /**
@@ -117,7 +160,7 @@ export async function withDeadline<T>(
  *
  * Mirrors `async with asyncio.timeout(delay):`, in milliseconds.
  *
- * @param ms Milliseconds allowed (`Infinity` for no limit).
+ * @param ms Milliseconds allowed (`null` or `Infinity` for no limit).
  * @param fn The work; receives the timeout scope.
  * @returns What `fn` returned.
  * @throws {TimeoutError} If the deadline passed (its `cause` is the CancelledError).
@@ -135,10 +178,10 @@ export async function withDeadline<T>(
  * ```
  */
 export function timeout<T>(
-  ms: number,
+  ms: number | null,
   fn: (scope: TimeoutScope) => T | PromiseLike<T>,
 ): Promise<T> {
-  checkDelay(ms, "timeout()");
+  ms = checkDeadline(ms, "timeout()");
   checkFunction(fn, "timeout()");
   return withDeadline(now() + ms, fn, "throw", "timeout()") as Promise<T>;
 }
@@ -149,7 +192,7 @@ export function timeout<T>(
  *
  * Mirrors `asyncio.timeout_at(when)`.
  *
- * @param deadline When to give up, in ms on the loop's clock.
+ * @param deadline When to give up, in ms on the loop's clock (`null`: never).
  * @param fn The work; receives the timeout scope.
  * @returns What `fn` returned.
  * @throws {TimeoutError} If the deadline passed.
@@ -169,10 +212,10 @@ export function timeout<T>(
  * ```
  */
 export function timeoutAt<T>(
-  deadline: number,
+  deadline: number | null,
   fn: (scope: TimeoutScope) => T | PromiseLike<T>,
 ): Promise<T> {
-  checkDelay(deadline, "timeoutAt()");
+  deadline = checkDeadline(deadline, "timeoutAt()");
   checkFunction(fn, "timeoutAt()");
   return withDeadline(deadline, fn, "throw", "timeoutAt()") as Promise<T>;
 }

@@ -29,8 +29,10 @@ export interface DebugWarning {
    * `"blocked"`: the event loop did not come back for longer than the
    * threshold. `"unawaited"`: a task returned while a wait it began (a
    * `sleep`, a lock, a Task…) was still pending: usually a missing `await`.
+   * `"late"`: a `timeout`/`waitFor`/`moveOnAfter` body kept running past its
+   * deadline (it awaited a plain promise) and its result was discarded.
    */
-  kind: "blocked" | "unawaited";
+  kind: "blocked" | "unawaited" | "late";
   /** A one-line description, with the task's creation site. */
   message: string;
   /** The task at fault, when known. */

@@ -18,6 +18,10 @@ import {
   runDue,
 } from "./_core/_timers.ts";
 import { waitCount, watchWaits } from "./_core/_debug.ts";
+import { realWorkInFlight } from "./_core/_trap.ts";
+
+// How often (real ms) to look again while real work keeps the clock still.
+const REAL_WORK_POLL_MS = 2;
 
 /** Options for {@linkcode withVirtualTime}. */
 export interface VirtualTimeOptions {
@@ -231,6 +235,12 @@ export class VirtualClock {
     const quietFor = performance.now() - this.#quietSince;
     if (!this.#confirmed || quietFor < threshold) {
       this.#slow(Math.max(0, threshold - quietFor));
+      return;
+    }
+    // Real work in flight (a worker, subprocess or remote call) will wake a
+    // task on the real clock: never jump past it, look again shortly.
+    if (realWorkInFlight() > 0) {
+      this.#slow(REAL_WORK_POLL_MS);
       return;
     }
     // Every task is blocked: move time.

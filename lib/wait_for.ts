@@ -7,13 +7,13 @@
 
 import { Future } from "./future.ts";
 import { now } from "./_core/_timers.ts";
-import { checkDelay } from "./_core/_checks.ts";
 import {
   type Awaitable,
   awaitIn,
   checkAwaitable,
 } from "./_core/_awaitables.ts";
-import { withDeadline } from "./timeout.ts";
+import { checkDeadline, timeoutMessage, withDeadline } from "./timeout.ts";
+import { TimeoutError } from "./errors.ts";
 import { currentScope } from "./_core/_scope.ts";
 
 /**
@@ -49,9 +49,12 @@ export function waitFor<T>(
   if (work instanceof Future && work.done()) {
     return Promise.resolve().then(() => work.result());
   }
-  const deadline = ms === null || ms === undefined
-    ? Infinity
-    : now() + checkDelay(ms, "waitFor()");
+  const limit = ms === undefined ? Infinity : checkDeadline(ms, "waitFor()");
+  // asyncio: a zero (or negative) timeout never starts the work.
+  if (limit <= 0 && typeof work === "function") {
+    return Promise.reject(new TimeoutError(timeoutMessage("waitFor()")));
+  }
+  const deadline = now() + limit;
   return withDeadline(
     deadline,
     (scope) =>

@@ -3,6 +3,7 @@ import {
   assertEquals,
   assertFalse,
   assertInstanceOf,
+  assertMatch,
   assertStrictEquals,
   assertThrows,
 } from "@std/assert";
@@ -11,6 +12,7 @@ import {
   CancelledError,
   checkpoint,
   createTask,
+  type DebugWarning,
   getRunningLoop,
   InvalidStateError,
   moveOnAfter,
@@ -22,7 +24,7 @@ import {
   TimeoutError,
   type TimeoutScope,
 } from "@seed/aio";
-import { pendingTimers } from "../lib/_core/_timers.ts";
+import { now, pendingTimers } from "../lib/_core/_timers.ts";
 import { caught, deferred } from "./_helpers.ts";
 
 /** Ticks fake time, letting promise chains settle before and after. */
@@ -180,15 +182,19 @@ Deno.test("an outer cancellation inside `timeout` stays CancelledError", async (
   });
 });
 
-Deno.test("`timeout`: work that swallows the expiry and returns a value completes with it", async () => {
-  const value = await timeout(1, async (scope) => {
-    try {
-      await sleep(10_000);
-    } catch {
-      return scope.expired ? "gave up gracefully" : "no";
-    }
-  });
-  assertEquals(value, "gave up gracefully");
+Deno.test("`timeout`: work that swallows the expiry and returns a value still throws TimeoutError", async () => {
+  // DESIGN "a late result is not a result": once the deadline passed, the
+  // body's value is discarded, however the body got out.
+  const error = await caught(() =>
+    timeout(1, async (scope) => {
+      try {
+        await sleep(10_000);
+      } catch {
+        return scope.expired ? "gave up gracefully" : "no";
+      }
+    })
+  );
+  assertInstanceOf(error, TimeoutError);
 });
 
 Deno.test("`timeout` passes a non-cancellation error through unchanged", async () => {
@@ -312,7 +318,7 @@ Deno.test("`timeout` and `timeoutAt` reject bad input with TypeError and leave n
   const fn = () => {
     ran = true;
   };
-  for (const bad of [NaN, "10", undefined, null, {}]) {
+  for (const bad of [NaN, "10", undefined, {}]) {
     assertInstanceOf(
       await caught(() => timeout(bad as unknown as number, fn)),
       TypeError,
@@ -397,4 +403,64 @@ Deno.test("an outer timeout that expires inside `moveOnAfter` is still a Timeout
   assertInstanceOf(await pending, TimeoutError);
   // moveOnAfter did not swallow a cancellation that was not its own.
   assertEquals(inner, "not set");
+});
+
+Deno.test("`timeout`, `timeoutAt` and `moveOnAfter` discard a late value from a plain promise", async () => {
+  // The body awaits a plain promise aio cannot interrupt: it comes back
+  // after the deadline, and its value must not pass for an on-time result.
+  const late = () =>
+    new Promise<string>((r) => setTimeout(() => r("late"), 60));
+  const t0 = performance.now();
+  assertInstanceOf(await caught(() => timeout(10, late)), TimeoutError);
+  assert(
+    performance.now() - t0 >= 50,
+    "timeout() waits for the body to settle",
+  );
+  assertInstanceOf(
+    await caught(() => timeoutAt(now() + 10, late)),
+    TimeoutError,
+  );
+  assertEquals(await moveOnAfter(10, late), undefined);
+  // An on-time value still comes through.
+  assertEquals(await timeout(1_000, late), "late");
+});
+
+Deno.test("`timeout`: a non-cancellation error wins over the expired deadline", async () => {
+  const boom = new Error("boom");
+  const error = await caught(() =>
+    timeout(5, async () => {
+      await new Promise((r) => setTimeout(r, 30));
+      throw boom;
+    })
+  );
+  assertStrictEquals(error, boom);
+});
+
+Deno.test("`timeout(null)`, `timeout(Infinity)` and `reschedule(null)` mean no deadline", async () => {
+  assertEquals(await timeout(null, () => sleep(5, "a")), "a");
+  assertEquals(await timeout(Infinity, () => sleep(5, "b")), "b");
+  assertEquals(await timeoutAt(null, () => sleep(5, "c")), "c");
+  assertEquals(await moveOnAfter(null, () => sleep(5, "d")), "d");
+  const value = await timeout(5, async (scope) => {
+    scope.reschedule(null);
+    assertEquals(scope.deadline, Infinity);
+    return await sleep(30, "e");
+  });
+  assertEquals(value, "e");
+  assertEquals(pendingTimers(), 0);
+});
+
+Deno.test("`timeout` in debug mode warns about a body that ran past its deadline", async () => {
+  const warnings: DebugWarning[] = [];
+  await run(async () => {
+    await moveOnAfter(5, () => new Promise((r) => setTimeout(r, 40)));
+  }, {
+    debug: { onWarning: (w) => warnings.push(w), blockedThresholdMs: 10_000 },
+  });
+  const late = warnings.filter((w) => w.kind === "late");
+  assertEquals(late.length, 1);
+  assertMatch(
+    late[0].message,
+    /moveOnAfter\(\) in Task "main".*timeout_test\.ts:\d+:\d+ kept running past its deadline/,
+  );
 });

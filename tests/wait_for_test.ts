@@ -181,3 +181,35 @@ Deno.test("`waitFor` rethrows an error raised while the work was being cancelled
   assertStrictEquals(error, cleanup);
   assertEquals(pendingTimers(), 0);
 });
+
+Deno.test("`waitFor(fn, 0)` throws TimeoutError without ever starting fn", async () => {
+  let started = false;
+  for (const ms of [0, -5]) {
+    const error = await caught(() =>
+      waitFor(() => {
+        started = true;
+        return sleep(1);
+      }, ms)
+    );
+    assertInstanceOf(error, TimeoutError);
+  }
+  assertEquals(started, false);
+});
+
+Deno.test("`waitFor` discards a late value: the body returned after the deadline", async () => {
+  const error = await caught(() =>
+    waitFor(() => new Promise((r) => setTimeout(() => r("late"), 50)), 5)
+  );
+  assertInstanceOf(error, TimeoutError);
+});
+
+Deno.test("`waitFor(promise, ms)` rejects at the deadline itself, not when the promise settles", async () => {
+  let release!: () => void;
+  const never = new Promise<void>((r) => release = r);
+  const t0 = performance.now();
+  const error = await caught(() => waitFor(never, 20));
+  assertInstanceOf(error, TimeoutError);
+  // Generous: the deadline is 20 ms; the promise is released only afterwards.
+  assert(performance.now() - t0 < 2_000);
+  release();
+});

@@ -98,6 +98,14 @@ export function watchWaits(): () => void {
   };
 }
 
+/** The debug-mode instruments of the run `scope` belongs to, if debug mode is on. */
+export function debugRun(scope: Scope | undefined): RunInstruments | undefined {
+  const loop = scope?.loop;
+  if (loop === undefined || runs.size === 0) return undefined;
+  const instruments = runs.get(loop);
+  return instruments?.debugging ? instruments : undefined;
+}
+
 /** The wait a task is suspended in, if a debug run is watching it. */
 export function currentWait(
   task: Task<unknown>,
@@ -192,6 +200,23 @@ class DebugMonitor {
     });
   }
 
+  late(
+    task: Task<unknown> | undefined,
+    what: string,
+    site: string | undefined,
+  ): void {
+    const who = task === undefined
+      ? "code outside any aio task"
+      : `${task.describe()}${siteSuffix(task)}`;
+    this.#warn({
+      kind: "late",
+      message: `aio: ${what} in ${who}${
+        site === undefined ? "" : ` at ${site}`
+      } kept running past its deadline (it awaited something aio cannot interrupt, such as a plain promise); its late result was discarded`,
+      task,
+    });
+  }
+
   #warn(warning: DebugWarning): void {
     try {
       this.#report(warning);
@@ -257,6 +282,20 @@ export class RunInstruments implements TaskObserver {
     }
     this.#waits.delete(task);
     this.#tracer?.settled(task);
+  }
+
+  /** Whether debug mode is on for this run. */
+  get debugging(): boolean {
+    return this.#debug !== undefined;
+  }
+
+  /** Debug mode: a timed body returned after its deadline. */
+  late(
+    task: Task<unknown> | undefined,
+    what: string,
+    site: string | undefined,
+  ): void {
+    this.#debug?.late(task, what, site);
   }
 
   currentWait(task: Task<unknown>): WaitRecord | undefined {

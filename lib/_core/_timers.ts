@@ -88,6 +88,11 @@ export function installClock(
   };
 }
 
+/** True while a virtual clock (`withVirtualTime`) replaces the host clock. */
+export function isVirtualClock(): boolean {
+  return clock !== hostClock;
+}
+
 /** Number of pending timers (for tests and the task tree). */
 export function pendingTimers(): number {
   return heap.length;
