@@ -26,7 +26,7 @@
  */
 
 import { gather, runMain, sleep, WorkerPool } from "@seed/aio";
-import { parseArgs } from "@std/cli/parse-args";
+import { scriptArgs, type ScriptInfo } from "./_speed.ts";
 
 /** An I/O-bound job: waits `ms` (a network call, say), returns `ms`. */
 export async function ioJob(ms: number): Promise<number> {
@@ -126,6 +126,18 @@ async function main(): Promise<void> {
   }
 }
 
+/** What `--help` says. */
+export const INFO: ScriptInfo = {
+  script: "scripts/concurrency_comparison.ts",
+  shows: `The same jobs run three ways, timed side by side: I/O-bound jobs (each
+waits 1 s) and CPU-bound jobs (each counts primes) run sequentially, as tasks
+gathered on the event loop, and in workers (a WorkerPool). Tasks overlap the
+waits, not the computing; workers run CPU-bound jobs in parallel.
+Mirrors the concurrency document's asyncio vs threading vs multiprocessing.`,
+  permissions: ["--allow-read"],
+  flags: { "--jobs N": "how many jobs of each kind (1 to 64, default 4)" },
+};
+
 /**
  * Runs the comparison with command-line flags (`--jobs`, `--speed`).
  *
@@ -133,39 +145,17 @@ async function main(): Promise<void> {
  * @returns The exit code.
  */
 export async function cli(args: string[]): Promise<number> {
-  try {
-    options = optionsFrom(args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
+  const parsed = scriptArgs(args, INFO);
+  if (typeof parsed === "number") return Deno.exitCode = parsed;
+  const jobs = Number(parsed.values.jobs ?? 4);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
+    console.error(
+      `error: --jobs must be a whole number from 1 to 64, got "${parsed.values.jobs}"`,
+    );
     return Deno.exitCode = 2;
   }
+  options = { speed: parsed.speed, jobs };
   return await runMain(main);
-}
-
-function optionsFrom(args: string[]): Options {
-  const flags = parseArgs(args, {
-    string: ["speed", "jobs"],
-    unknown: (arg) => {
-      throw new TypeError(`Unknown argument: ${arg}`);
-    },
-  });
-  const env = Deno.permissions.querySync({
-    name: "env",
-    variable: "AIO_SPEED",
-  });
-  const text = flags.speed ??
-    (env.state === "granted" ? Deno.env.get("AIO_SPEED") : undefined) ?? "1";
-  const speed = Number(text);
-  if (!Number.isFinite(speed) || speed <= 0) {
-    throw new RangeError(`--speed must be a positive number, got "${text}"`);
-  }
-  const jobs = Number(flags.jobs ?? 4);
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
-    throw new RangeError(
-      `--jobs must be a whole number from 1 to 64, got "${flags.jobs}"`,
-    );
-  }
-  return { speed, jobs };
 }
 
 if (import.meta.main) await cli(Deno.args);

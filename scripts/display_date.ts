@@ -16,14 +16,15 @@
  */
 
 import { getRunningLoop, runMain, sleep } from "@seed/aio";
-import { parseArgs } from "@std/cli/parse-args";
+import { scaled, scriptArgs, type ScriptInfo } from "./_speed.ts";
 
-let speed = 1;
-
-/** A duration from the asyncio example, scaled by the speed factor. */
-function scaled(ms: number): number {
-  return ms * speed;
-}
+/** What `--help` says. */
+export const INFO: ScriptInfo = {
+  script: "scripts/display_date.ts",
+  shows:
+    "`display_date`: print the date and time once a second and stop after\nabout 5 s, reading the loop's clock with `getRunningLoop().time()`\n(five lines, about 1 s apart).\n\nMirrors the \"Sleeping\" example of the asyncio documents:\n`loop = asyncio.get_running_loop(); end_time = loop.time() + 5.0`, then\nprint `datetime.datetime.now()` and `await asyncio.sleep(1)` until\n`loop.time() + 1.0 >= end_time`. The loop's clock counts milliseconds.",
+  permissions: [],
+};
 
 /** Local date and time like Python's `str(datetime.now())`. */
 function datetimeNow(): string {
@@ -55,34 +56,9 @@ const main = displayDate;
  * @returns The exit code.
  */
 export async function cli(args: string[]): Promise<number> {
-  try {
-    speed = speedFrom(args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return Deno.exitCode = 2;
-  }
+  const parsed = scriptArgs(args, INFO);
+  if (typeof parsed === "number") return Deno.exitCode = parsed;
   return await runMain(main);
-}
-
-/** The speed factor from `--speed`, else env AIO_SPEED (when readable), else 1. */
-function speedFrom(args: string[]): number {
-  const flags = parseArgs(args, {
-    string: ["speed"],
-    unknown: (arg) => {
-      throw new TypeError(`Unknown argument: ${arg}`);
-    },
-  });
-  const env = Deno.permissions.querySync({
-    name: "env",
-    variable: "AIO_SPEED",
-  });
-  const text = flags.speed ??
-    (env.state === "granted" ? Deno.env.get("AIO_SPEED") : undefined) ?? "1";
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`--speed must be a positive number, got "${text}"`);
-  }
-  return value;
 }
 
 if (import.meta.main) await cli(Deno.args);

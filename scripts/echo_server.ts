@@ -29,7 +29,7 @@ import {
   type StreamReader,
   type StreamWriter,
 } from "@seed/aio";
-import { parseArgs } from "@std/cli/parse-args";
+import { scriptArgs, type ScriptInfo } from "./_speed.ts";
 
 const decoder = new TextDecoder();
 
@@ -95,11 +95,34 @@ function isDisconnect(error: unknown): boolean {
 
 const handlers = { once: handleClient, chunk: echoChunks, line: echoLines };
 
-async function main(args: string[]): Promise<void> {
-  const flags = parseArgs(args, {
-    string: ["host", "port", "mode"],
-    default: { host: "127.0.0.1", port: "8888", mode: "once" },
-  });
+/** What `--help` says. */
+export const INFO: ScriptInfo = {
+  script: "scripts/echo_server.ts",
+  shows: `The TCP echo server of the asyncio documents (handle_client): each
+connection's handler reads up to 100 bytes, prints "Received <message> from
+('127.0.0.1', 54321)", echoes them back and closes. Every handler is a task
+in the server's scope. Prints "Serving on HOST:PORT" once ready; Ctrl-C
+(SIGINT) or SIGTERM closes it gracefully, exit code 130.
+Mirrors asyncio.start_server(handle_client, '127.0.0.1', 8888) and
+serve_forever(). Try it with scripts/echo_client.ts.`,
+  permissions: ["--allow-net=127.0.0.1"],
+  flags: {
+    "--host HOST": "address to listen on (default 127.0.0.1)",
+    "--port PORT": "port (default 8888; 0 picks a free one and prints it)",
+    "--mode MODE":
+      "once (the document's handler, default), chunk or line (echo continuously, for load tests)",
+  },
+  sleeps: false,
+};
+
+async function serve(
+  values: Record<string, string | undefined>,
+): Promise<void> {
+  const flags = {
+    host: values.host ?? "127.0.0.1",
+    port: values.port ?? "8888",
+    mode: values.mode ?? "once",
+  };
   const port = Number(flags.port);
   const mode = flags.mode as keyof typeof handlers;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -116,6 +139,16 @@ async function main(args: string[]): Promise<void> {
   await server.serveForever();
 }
 
-if (import.meta.main) {
-  await runMain(() => main(Deno.args));
+/**
+ * Runs the server with command-line flags (`--host`, `--port`, `--mode`).
+ *
+ * @param args The command-line arguments.
+ * @returns The exit code.
+ */
+export async function cli(args: string[]): Promise<number> {
+  const parsed = scriptArgs(args, INFO);
+  if (typeof parsed === "number") return Deno.exitCode = parsed;
+  return await runMain(() => serve(parsed.values));
 }
+
+if (import.meta.main) await cli(Deno.args);

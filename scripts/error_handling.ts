@@ -34,14 +34,15 @@ import {
   runMain,
   sleep,
 } from "@seed/aio";
-import { parseArgs } from "@std/cli/parse-args";
+import { scaled, scriptArgs, type ScriptInfo } from "./_speed.ts";
 
-let speed = 1;
-
-/** A duration from the asyncio example, scaled by the speed factor. */
-function scaled(ms: number): number {
-  return ms * speed;
-}
+/** What `--help` says. */
+export const INFO: ScriptInfo = {
+  script: "scripts/error_handling.ts",
+  shows:
+    'Errors in tasks, in the three forms the asyncio documents show:\n\n1. `error_task` throws; the error is caught around `await task`\n   ("Caught an exception: An example error").\n2. `fetch_data` catches an I/O error from `some_io_task`, logs it and\n   returns nothing.\n3. Exception handling around running the loop itself, with the cleanup in\n   `finally`.\n\nMirrors the "Exception Handling" example (`error_task` raising\n`ValueError`, `except ValueError as e`), the "Error Handling" example\n(`fetch_data` with `except IOError as e: log_error(e)`) and the\n"Managing Asyncio\'s Event Loop" example\n(`try: loop.run_until_complete(main()) except Exception as e: log_error(e)\nfinally: loop.close()`). JavaScript has no `ValueError`: a value out of\nrange is a `RangeError`. Deno\'s I/O errors are the classes in\n`Deno.errors`; `some_io_task` fails with one of them\n(`ConnectionReset`) after a short simulated delay, so the script needs no\npermissions.',
+  permissions: [],
+};
 
 // 1. An error raised in a task reaches whoever awaits the task.
 
@@ -123,38 +124,13 @@ async function runLoopWithHandler(): Promise<void> {
  * @returns The exit code.
  */
 export async function cli(args: string[]): Promise<number> {
-  try {
-    speed = speedFrom(args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return Deno.exitCode = 2;
-  }
+  const parsed = scriptArgs(args, INFO);
+  if (typeof parsed === "number") return Deno.exitCode = parsed;
   const code = await runMain(main);
   if (code !== 0) return code;
   // This part runs the loop itself, so it stands outside runMain's loop.
   await runLoopWithHandler();
   return code;
-}
-
-/** The speed factor from `--speed`, else env AIO_SPEED (when readable), else 1. */
-function speedFrom(args: string[]): number {
-  const flags = parseArgs(args, {
-    string: ["speed"],
-    unknown: (arg) => {
-      throw new TypeError(`Unknown argument: ${arg}`);
-    },
-  });
-  const env = Deno.permissions.querySync({
-    name: "env",
-    variable: "AIO_SPEED",
-  });
-  const text = flags.speed ??
-    (env.state === "granted" ? Deno.env.get("AIO_SPEED") : undefined) ?? "1";
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`--speed must be a positive number, got "${text}"`);
-  }
-  return value;
 }
 
 if (import.meta.main) await cli(Deno.args);

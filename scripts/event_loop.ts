@@ -23,14 +23,15 @@
  */
 
 import { type EventLoop, getRunningLoop, run, runMain, sleep } from "@seed/aio";
-import { parseArgs } from "@std/cli/parse-args";
+import { scaled, scriptArgs, type ScriptInfo } from "./_speed.ts";
 
-let speed = 1;
-
-/** A duration from the asyncio example, scaled by the speed factor. */
-function scaled(ms: number): number {
-  return ms * speed;
-}
+/** What `--help` says. */
+export const INFO: ScriptInfo = {
+  script: "scripts/event_loop.ts",
+  shows:
+    "The event-loop style, mapped onto aio:\n\n1. \"Get a loop, run `main` until it completes, close the loop\" is one call,\n   `run(main)`: it opens a loop, runs `main` to completion, cancels what\n   is left, and closes the loop, even when `main` throws.\n2. `run_forever()` until `stop()`: inside `run`, the loop's callbacks\n   (`callSoon`, `callLater`) tick once a second, and `stop()` settles the\n   future that `main` waits on; after the third tick the loop stops.\n\nMirrors the asyncio documents' `loop = asyncio.get_event_loop();\nloop.run_until_complete(main()); loop.close()` and\n`asyncio.new_event_loop()` / `loop.run_forever()` / `loop.stop()`. aio\nhas no loop to create or drive by hand: each `run` owns one, reachable\ninside it through `getRunningLoop()` (`asyncio.get_running_loop()`), and\n`set_event_loop` has nothing to map to.",
+  permissions: [],
+};
 
 // 1. run_until_complete(main()), then close().
 
@@ -74,38 +75,13 @@ async function runForever(): Promise<void> {
  * @returns The exit code.
  */
 export async function cli(args: string[]): Promise<number> {
-  try {
-    speed = speedFrom(args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return Deno.exitCode = 2;
-  }
+  const parsed = scriptArgs(args, INFO);
+  if (typeof parsed === "number") return Deno.exitCode = parsed;
   // loop = get_event_loop(); loop.run_until_complete(main()); loop.close()
   await run(runUntilComplete);
   console.log(`loop closed: running = ${loop?.isRunning()}`);
   // A second loop, run until stop() is called; SIGINT cancels it cleanly.
   return await runMain(runForever);
-}
-
-/** The speed factor from `--speed`, else env AIO_SPEED (when readable), else 1. */
-function speedFrom(args: string[]): number {
-  const flags = parseArgs(args, {
-    string: ["speed"],
-    unknown: (arg) => {
-      throw new TypeError(`Unknown argument: ${arg}`);
-    },
-  });
-  const env = Deno.permissions.querySync({
-    name: "env",
-    variable: "AIO_SPEED",
-  });
-  const text = flags.speed ??
-    (env.state === "granted" ? Deno.env.get("AIO_SPEED") : undefined) ?? "1";
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`--speed must be a positive number, got "${text}"`);
-  }
-  return value;
 }
 
 if (import.meta.main) await cli(Deno.args);

@@ -18,14 +18,15 @@
  */
 
 import { gather, runMain, sleep } from "@seed/aio";
-import { parseArgs } from "@std/cli/parse-args";
+import { scaled, scriptArgs, type ScriptInfo } from "./_speed.ts";
 
-let speed = 1;
-
-/** A duration from the asyncio example, scaled by the speed factor. */
-function scaled(ms: number): number {
-  return ms * speed;
-}
+/** What `--help` says. */
+export const INFO: ScriptInfo = {
+  script: "scripts/factorial.ts",
+  shows:
+    'Three `factorial` tasks gathered with `returnExceptions`, plus a fourth\ngiven a bad argument: the tasks interleave one step a second, and the\nfailure lands in the result list instead of being thrown:\n`[2, TypeError(...), 6, 24]` after about 3 s.\n\nMirrors the `asyncio.gather(*aws, return_exceptions=False)` example of\nthe asyncio documents: `factorial("A", 2)`, `factorial("E", "rashid")`,\n`factorial("B", 3)`, `factorial("C", 4)` gathered with\n`return_exceptions=True`, then `print(L)`. The list is printed the way\nPython prints it.',
+  permissions: [],
+};
 
 async function factorial(name: string, number: number): Promise<number> {
   if (!Number.isInteger(number)) {
@@ -75,34 +76,9 @@ async function main(): Promise<void> {
  * @returns The exit code.
  */
 export async function cli(args: string[]): Promise<number> {
-  try {
-    speed = speedFrom(args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return Deno.exitCode = 2;
-  }
+  const parsed = scriptArgs(args, INFO);
+  if (typeof parsed === "number") return Deno.exitCode = parsed;
   return await runMain(main);
-}
-
-/** The speed factor from `--speed`, else env AIO_SPEED (when readable), else 1. */
-function speedFrom(args: string[]): number {
-  const flags = parseArgs(args, {
-    string: ["speed"],
-    unknown: (arg) => {
-      throw new TypeError(`Unknown argument: ${arg}`);
-    },
-  });
-  const env = Deno.permissions.querySync({
-    name: "env",
-    variable: "AIO_SPEED",
-  });
-  const text = flags.speed ??
-    (env.state === "granted" ? Deno.env.get("AIO_SPEED") : undefined) ?? "1";
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`--speed must be a positive number, got "${text}"`);
-  }
-  return value;
 }
 
 if (import.meta.main) await cli(Deno.args);

@@ -19,7 +19,7 @@
  */
 
 import { currentSignal, runMain, timeout } from "@seed/aio";
-import { parseArgs } from "@std/cli/parse-args";
+import { scriptArgs, type ScriptInfo } from "./_speed.ts";
 
 const PAGE = "<!doctype html><title>aio</title><h1>Hello from Deno.serve</h1>";
 
@@ -84,15 +84,35 @@ async function main(): Promise<void> {
   }
 }
 
+/** What `--help` says. */
+export const INFO: ScriptInfo = {
+  script: "scripts/fetch.ts",
+  shows:
+    `HTTP with Deno's fetch inside a task: the task's AbortSignal goes with each
+request, so cancelling the task (or its timeout) aborts the request. Serves a
+small page itself on loopback ("Serving on http://127.0.0.1:PORT/") and
+fetches it twice, printing the page each time.
+Mirrors the aiohttp examples: fetch(session, url) and fetch_page(url).`,
+  permissions: ["--allow-net=127.0.0.1"],
+  flags: {
+    "--url URL":
+      "fetch this address instead of serving (needs --allow-net for its host)",
+    "--timeout MS": "bound on each request, in ms (default 10000)",
+  },
+  sleeps: false,
+};
+
 /**
- * Runs the example with command-line flags (`--url`, `--timeout`, `--speed`).
+ * Runs the example with command-line flags (`--url`, `--timeout`).
  *
  * @param args The command-line arguments.
  * @returns The exit code.
  */
 export async function cli(args: string[]): Promise<number> {
+  const parsed = scriptArgs(args, INFO);
+  if (typeof parsed === "number") return Deno.exitCode = parsed;
   try {
-    options = optionsFrom(args);
+    options = optionsFrom(parsed.values);
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
     return Deno.exitCode = 2;
@@ -100,20 +120,7 @@ export async function cli(args: string[]): Promise<number> {
   return await runMain(main);
 }
 
-function optionsFrom(args: string[]): Options {
-  const flags = parseArgs(args, {
-    // --speed is accepted like every script's, but nothing here sleeps.
-    string: ["url", "timeout", "speed"],
-    unknown: (arg) => {
-      throw new TypeError(`Unknown argument: ${arg}`);
-    },
-  });
-  const speed = Number(flags.speed ?? 1);
-  if (!Number.isFinite(speed) || speed <= 0) {
-    throw new RangeError(
-      `--speed must be a positive number, got "${flags.speed}"`,
-    );
-  }
+function optionsFrom(flags: Record<string, string | undefined>): Options {
   const timeoutMs = Number(flags.timeout ?? 10_000);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new RangeError(

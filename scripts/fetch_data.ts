@@ -15,14 +15,15 @@
  */
 
 import { createTask, runMain, sleep } from "@seed/aio";
-import { parseArgs } from "@std/cli/parse-args";
+import { scaled, scriptArgs, type ScriptInfo } from "./_speed.ts";
 
-let speed = 1;
-
-/** A duration from the asyncio example, scaled by the speed factor. */
-function scaled(ms: number): number {
-  return ms * speed;
-}
+/** What `--help` says. */
+export const INFO: ScriptInfo = {
+  script: "scripts/fetch_data.ts",
+  shows:
+    'Two `fetch_data` tasks awaited in turn: both print "Start fetching\ndata...", then both print "Data fetched!" about 2 s later (not 4 s): the\nsimulated network delays overlap.\n\nMirrors the "Creating Tasks" example of the concurrency document:\n`task1 = asyncio.create_task(fetch_data())`, the same for `task2`, then\n`await task1; await task2`, where `fetch_data` sleeps 2 s.',
+  permissions: [],
+};
 
 async function fetchData(): Promise<void> {
   console.log("Start fetching data...");
@@ -44,34 +45,9 @@ async function main(): Promise<void> {
  * @returns The exit code.
  */
 export async function cli(args: string[]): Promise<number> {
-  try {
-    speed = speedFrom(args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return Deno.exitCode = 2;
-  }
+  const parsed = scriptArgs(args, INFO);
+  if (typeof parsed === "number") return Deno.exitCode = parsed;
   return await runMain(main);
-}
-
-/** The speed factor from `--speed`, else env AIO_SPEED (when readable), else 1. */
-function speedFrom(args: string[]): number {
-  const flags = parseArgs(args, {
-    string: ["speed"],
-    unknown: (arg) => {
-      throw new TypeError(`Unknown argument: ${arg}`);
-    },
-  });
-  const env = Deno.permissions.querySync({
-    name: "env",
-    variable: "AIO_SPEED",
-  });
-  const text = flags.speed ??
-    (env.state === "granted" ? Deno.env.get("AIO_SPEED") : undefined) ?? "1";
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`--speed must be a positive number, got "${text}"`);
-  }
-  return value;
 }
 
 if (import.meta.main) await cli(Deno.args);

@@ -20,7 +20,16 @@
  */
 
 import { createTask, runMain } from "@seed/aio";
-import { parseArgs } from "@std/cli/parse-args";
+import { scriptArgs, type ScriptInfo } from "./_speed.ts";
+
+/** What `--help` says. */
+export const INFO: ScriptInfo = {
+  script: "scripts/nested.ts",
+  shows:
+    '`nested()` returns 42: a call that is never awaited has no effect, an\nawaited one prints 42.\n\nMirrors the "Awaitables" example of the asyncio documents:\n`nested()` (a coroutine object that never runs) then\n`print(await nested())`.\n\nOne difference from Python: calling a JavaScript `async` function runs its\nbody at once, up to its first `await`; it returns a promise, not a paused\ncoroutine. The aio counterpart of "a coroutine object nobody awaits" is a\ntask function nobody hands to `createTask`, `gather` or a task group:\ndefining it runs nothing. And a task cancelled before its first turn never\nruns its body, because aio tasks start lazily, as asyncio\'s do.',
+  permissions: [],
+  sleeps: false,
+};
 
 let calls = 0;
 
@@ -52,34 +61,9 @@ async function main(): Promise<void> {
  * @returns The exit code.
  */
 export async function cli(args: string[]): Promise<number> {
-  try {
-    speedFrom(args); // Checked for uniformity; nothing here sleeps.
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return Deno.exitCode = 2;
-  }
+  const parsed = scriptArgs(args, INFO);
+  if (typeof parsed === "number") return Deno.exitCode = parsed;
   return await runMain(main);
-}
-
-/** The speed factor from `--speed`, else env AIO_SPEED (when readable), else 1. */
-function speedFrom(args: string[]): number {
-  const flags = parseArgs(args, {
-    string: ["speed"],
-    unknown: (arg) => {
-      throw new TypeError(`Unknown argument: ${arg}`);
-    },
-  });
-  const env = Deno.permissions.querySync({
-    name: "env",
-    variable: "AIO_SPEED",
-  });
-  const text = flags.speed ??
-    (env.state === "granted" ? Deno.env.get("AIO_SPEED") : undefined) ?? "1";
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`--speed must be a positive number, got "${text}"`);
-  }
-  return value;
 }
 
 if (import.meta.main) await cli(Deno.args);

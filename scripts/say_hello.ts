@@ -13,14 +13,15 @@
  */
 
 import { gather, runMain, sleep } from "@seed/aio";
-import { parseArgs } from "@std/cli/parse-args";
+import { scaled, scriptArgs, type ScriptInfo } from "./_speed.ts";
 
-let speed = 1;
-
-/** A duration from the asyncio example, scaled by the speed factor. */
-function scaled(ms: number): number {
-  return ms * speed;
-}
+/** What `--help` says. */
+export const INFO: ScriptInfo = {
+  script: "scripts/say_hello.ts",
+  shows:
+    '`say_hello` and `say_world` gathered: two 1 s sleeps that finish together,\nafter about 1 s, not 2 s. Prints "Hello" then "World".\n\nMirrors asyncio\'s "Basic Usage" example:\n`await asyncio.gather(say_hello(), say_world())` inside `asyncio.run(main())`.',
+  permissions: [],
+};
 
 async function sayHello(): Promise<void> {
   await sleep(scaled(1000));
@@ -44,34 +45,9 @@ async function main(): Promise<void> {
  * @returns The exit code.
  */
 export async function cli(args: string[]): Promise<number> {
-  try {
-    speed = speedFrom(args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return Deno.exitCode = 2;
-  }
+  const parsed = scriptArgs(args, INFO);
+  if (typeof parsed === "number") return Deno.exitCode = parsed;
   return await runMain(main);
-}
-
-/** The speed factor from `--speed`, else env AIO_SPEED (when readable), else 1. */
-function speedFrom(args: string[]): number {
-  const flags = parseArgs(args, {
-    string: ["speed"],
-    unknown: (arg) => {
-      throw new TypeError(`Unknown argument: ${arg}`);
-    },
-  });
-  const env = Deno.permissions.querySync({
-    name: "env",
-    variable: "AIO_SPEED",
-  });
-  const text = flags.speed ??
-    (env.state === "granted" ? Deno.env.get("AIO_SPEED") : undefined) ?? "1";
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`--speed must be a positive number, got "${text}"`);
-  }
-  return value;
 }
 
 if (import.meta.main) await cli(Deno.args);

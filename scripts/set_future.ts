@@ -13,14 +13,15 @@
  */
 
 import { Future, gather, runMain, sleep } from "@seed/aio";
-import { parseArgs } from "@std/cli/parse-args";
+import { scaled, scriptArgs, type ScriptInfo } from "./_speed.ts";
 
-let speed = 1;
-
-/** A duration from the asyncio example, scaled by the speed factor. */
-function scaled(ms: number): number {
-  return ms * speed;
-}
+/** What `--help` says. */
+export const INFO: ScriptInfo = {
+  script: "scripts/set_future.ts",
+  shows:
+    'A `Future` resolved by another task after 2 s: prints "Future is done".\n\nMirrors the "Anticipate Futures" example of the asyncio documents:\n`fut = asyncio.Future()`, `await asyncio.gather(set_future(fut))`, then\n`print(fut.result())`.',
+  permissions: [],
+};
 
 async function setFuture(fut: Future<string>): Promise<void> {
   await sleep(scaled(2000));
@@ -41,34 +42,9 @@ async function main(): Promise<void> {
  * @returns The exit code.
  */
 export async function cli(args: string[]): Promise<number> {
-  try {
-    speed = speedFrom(args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return Deno.exitCode = 2;
-  }
+  const parsed = scriptArgs(args, INFO);
+  if (typeof parsed === "number") return Deno.exitCode = parsed;
   return await runMain(main);
-}
-
-/** The speed factor from `--speed`, else env AIO_SPEED (when readable), else 1. */
-function speedFrom(args: string[]): number {
-  const flags = parseArgs(args, {
-    string: ["speed"],
-    unknown: (arg) => {
-      throw new TypeError(`Unknown argument: ${arg}`);
-    },
-  });
-  const env = Deno.permissions.querySync({
-    name: "env",
-    variable: "AIO_SPEED",
-  });
-  const text = flags.speed ??
-    (env.state === "granted" ? Deno.env.get("AIO_SPEED") : undefined) ?? "1";
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`--speed must be a positive number, got "${text}"`);
-  }
-  return value;
 }
 
 if (import.meta.main) await cli(Deno.args);

@@ -1,5 +1,5 @@
 /**
- * Two ways to survive cancellation:
+ * Three ways to survive cancellation:
  *
  * 1. `shield` keeps work alive when its caller is cancelled: the caller gets
  *    `CancelledError` at once, while `something()` runs on and still
@@ -10,6 +10,12 @@
  *    a cancelled task every aio wait throws again, so this cleanup closes
  *    synchronously, as Deno's `close()` calls do; cleanup that must await
  *    goes in `await shield(() => cleanup(), { wait: true })`.
+ * 3. The documents' idiom for ignoring cancellation altogether (which they
+ *    do not recommend): `try: res = await shield(something())` /
+ *    `except CancelledError: res = None`. The caller catches its
+ *    `CancelledError`, sets `res = null` and returns it: a task that caught
+ *    its cancellation and returned a value completes with that value
+ *    (asyncio's rule), while the shielded work still finishes.
  *
  * Mirrors the "Shielding from cancellation" example of the asyncio
  * documents (`res = await shield(something())`, which keeps `something()`
@@ -31,14 +37,15 @@ import {
   sleep,
   type Task,
 } from "@seed/aio";
-import { parseArgs } from "@std/cli/parse-args";
+import { scaled, scriptArgs, type ScriptInfo } from "./_speed.ts";
 
-let speed = 1;
-
-/** A duration from the asyncio example, scaled by the speed factor. */
-function scaled(ms: number): number {
-  return ms * speed;
-}
+/** What `--help` says. */
+export const INFO: ScriptInfo = {
+  script: "scripts/shield.ts",
+  shows:
+    "Three ways to survive cancellation:\n\n1. `shield` keeps work alive when its caller is cancelled: the caller gets\n   `CancelledError` at once, while `something()` runs on and still\n   delivers its result (42) 2 s after it started.\n2. A cancelled task cleans up its resource: it catches `CancelledError`,\n   closes the resource in `finally`, and re-throws so that the task ends\n   cancelled. aio's cancellation is level-triggered (Trio's rule): inside\n   a cancelled task every aio wait throws again, so this cleanup closes\n   synchronously, as Deno's `close()` calls do; cleanup that must await\n   goes in `await shield(() => cleanup(), { wait: true })`.\n3. The documents' idiom for ignoring cancellation altogether (which they\n   do not recommend): `try: res = await shield(something())` /\n   `except CancelledError: res = None`. The caller catches its\n   `CancelledError`, sets `res = null` and returns it: a task that caught\n   its cancellation and returned a value completes with that value\n   (asyncio's rule), while the shielded work still finishes.\n\nMirrors the \"Shielding from cancellation\" example of the asyncio\ndocuments (`res = await shield(something())`, which keeps `something()`\nrunning while the awaiting task raises `CancelledError`) and their advice\nto handle `CancelledError` so that resources are released properly.",
+  permissions: [],
+};
 
 // 1. shield(): the caller is cancelled, the shielded work is not.
 
@@ -117,11 +124,38 @@ async function cleanupDemo(): Promise<void> {
   }
 }
 
+// 3. try { res = await shield(something()) } catch CancelledError: res = null.
+
+async function ignoringCaller(work: Task<number>): Promise<number | null> {
+  let res: number | null;
+  try {
+    res = await shield(work);
+  } catch (error) {
+    if (!isCancelled(error)) throw error;
+    res = null; // Python's `except CancelledError: res = None`
+  }
+  console.log(`caller: CancelledError caught, res = ${res}`);
+  return res;
+}
+
+async function ignoreDemo(): Promise<void> {
+  const work = createTask(something, { name: "something" });
+  const task = createTask(() => ignoringCaller(work), { name: "caller" });
+  await sleep(scaled(1000));
+  console.log("main: cancelling the caller");
+  task.cancel();
+  const res = await task; // No CancelledError: the caller returned a value.
+  console.log(`main: caller returned ${res}, cancelled = ${task.cancelled()}`);
+  console.log(`main: something() still returned ${await work}`);
+}
+
 async function main(): Promise<void> {
   console.log("== shield keeps work alive when its caller is cancelled");
   await shieldDemo();
   console.log("== a cancelled task cleans up its resource");
   await cleanupDemo();
+  console.log("== ignoring cancellation: except CancelledError: res = None");
+  await ignoreDemo();
 }
 
 /**
@@ -131,34 +165,9 @@ async function main(): Promise<void> {
  * @returns The exit code.
  */
 export async function cli(args: string[]): Promise<number> {
-  try {
-    speed = speedFrom(args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return Deno.exitCode = 2;
-  }
+  const parsed = scriptArgs(args, INFO);
+  if (typeof parsed === "number") return Deno.exitCode = parsed;
   return await runMain(main);
-}
-
-/** The speed factor from `--speed`, else env AIO_SPEED (when readable), else 1. */
-function speedFrom(args: string[]): number {
-  const flags = parseArgs(args, {
-    string: ["speed"],
-    unknown: (arg) => {
-      throw new TypeError(`Unknown argument: ${arg}`);
-    },
-  });
-  const env = Deno.permissions.querySync({
-    name: "env",
-    variable: "AIO_SPEED",
-  });
-  const text = flags.speed ??
-    (env.state === "granted" ? Deno.env.get("AIO_SPEED") : undefined) ?? "1";
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`--speed must be a positive number, got "${text}"`);
-  }
-  return value;
 }
 
 if (import.meta.main) await cli(Deno.args);

@@ -20,14 +20,15 @@
  */
 
 import { gather, runMain, sleep, toThread } from "@seed/aio";
-import { parseArgs } from "@std/cli/parse-args";
+import { scaled, scriptArgs, type ScriptInfo } from "./_speed.ts";
 
-let speed = 1;
-
-/** A duration from the asyncio example, scaled by the speed factor. */
-function scaled(ms: number): number {
-  return ms * speed;
-}
+/** What `--help` says. */
+export const INFO: ScriptInfo = {
+  script: "scripts/to_thread.ts",
+  shows:
+    '`blocking_io` in a worker thread, gathered with a 1 s sleep: the blocking\ncall and the sleep overlap, so "started main" and "finished main" are\nabout 1 s apart, not 2 s, and the event loop stays free meanwhile.\n\nMirrors the "Running in Threads" example of the asyncio documents:\n`await asyncio.gather(asyncio.to_thread(blocking_io), asyncio.sleep(1))`,\nwhere `blocking_io` calls `time.sleep(1)` between two\n`time.strftime(\'%X\')` prints. `toThread` runs the function in an isolate\nof its own (a Web Worker): its source travels, not its closure, so it is\nself-contained and takes what it needs as arguments. `Atomics.wait`\nblocks that worker\'s thread the way `time.sleep` blocks a Python thread.',
+  permissions: ["--allow-read"],
+};
 
 /** The wall clock as HH:MM:SS, like Python's `time.strftime('%X')`. */
 function clock(): string {
@@ -61,34 +62,9 @@ async function main(): Promise<void> {
  * @returns The exit code.
  */
 export async function cli(args: string[]): Promise<number> {
-  try {
-    speed = speedFrom(args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return Deno.exitCode = 2;
-  }
+  const parsed = scriptArgs(args, INFO);
+  if (typeof parsed === "number") return Deno.exitCode = parsed;
   return await runMain(main);
-}
-
-/** The speed factor from `--speed`, else env AIO_SPEED (when readable), else 1. */
-function speedFrom(args: string[]): number {
-  const flags = parseArgs(args, {
-    string: ["speed"],
-    unknown: (arg) => {
-      throw new TypeError(`Unknown argument: ${arg}`);
-    },
-  });
-  const env = Deno.permissions.querySync({
-    name: "env",
-    variable: "AIO_SPEED",
-  });
-  const text = flags.speed ??
-    (env.state === "granted" ? Deno.env.get("AIO_SPEED") : undefined) ?? "1";
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`--speed must be a positive number, got "${text}"`);
-  }
-  return value;
 }
 
 if (import.meta.main) await cli(Deno.args);

@@ -21,14 +21,15 @@
  */
 
 import { runMain, sleep, TimeoutError, waitFor } from "@seed/aio";
-import { parseArgs } from "@std/cli/parse-args";
+import { scaled, scriptArgs, type ScriptInfo } from "./_speed.ts";
 
-let speed = 1;
-
-/** A duration from the asyncio example, scaled by the speed factor. */
-function scaled(ms: number): number {
-  return ms * speed;
-}
+/** What `--help` says. */
+export const INFO: ScriptInfo = {
+  script: "scripts/wait_for.ts",
+  shows:
+    'Timeouts with `waitFor`:\n\n1. `eternity()` sleeps an hour under a 1 s limit: after about 1 s the\n   sleep is cancelled and "timeout!" is printed (its last line never is).\n2. `fetch_data_with_timeout` waits at most 5 s for `some_io_task`,\n   handles the timeout and always cleans up in `finally`: once with an\n   answer after 1 s, once with none within 5 s.\n\nMirrors the "Timeouts with asyncio.wait_for(aw, timeout)" example of the\nasyncio documents (`await asyncio.wait_for(eternity(), timeout=1.0)`,\n`except asyncio.TimeoutError: print(\'timeout!\')`) and their\n`fetch_data_with_timeout` (`wait_for(some_io_task(), timeout=5)`,\n`handle_timeout()`, `finally: cleanup_resources()`).',
+  permissions: [],
+};
 
 // 1. eternity() under a 1 s timeout.
 
@@ -89,34 +90,9 @@ async function main(): Promise<void> {
  * @returns The exit code.
  */
 export async function cli(args: string[]): Promise<number> {
-  try {
-    speed = speedFrom(args);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return Deno.exitCode = 2;
-  }
+  const parsed = scriptArgs(args, INFO);
+  if (typeof parsed === "number") return Deno.exitCode = parsed;
   return await runMain(main);
-}
-
-/** The speed factor from `--speed`, else env AIO_SPEED (when readable), else 1. */
-function speedFrom(args: string[]): number {
-  const flags = parseArgs(args, {
-    string: ["speed"],
-    unknown: (arg) => {
-      throw new TypeError(`Unknown argument: ${arg}`);
-    },
-  });
-  const env = Deno.permissions.querySync({
-    name: "env",
-    variable: "AIO_SPEED",
-  });
-  const text = flags.speed ??
-    (env.state === "granted" ? Deno.env.get("AIO_SPEED") : undefined) ?? "1";
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`--speed must be a positive number, got "${text}"`);
-  }
-  return value;
 }
 
 if (import.meta.main) await cli(Deno.args);
