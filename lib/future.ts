@@ -6,7 +6,9 @@
  */
 
 import { CancelledError, InvalidStateError } from "./errors.ts";
-import { currentScope, type Scope, waitHook } from "./_core/_scope.ts";
+import { currentScope, type Scope } from "./_core/_scope.ts";
+import { suspend, Wait } from "./_core/_trap.ts";
+import { reportError } from "./_core/_report.ts";
 import { show } from "./_core/_checks.ts";
 
 const PENDING = 0;
@@ -47,7 +49,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #state: State = PENDING;
   #value: unknown = undefined;
   // Stored without T so that a Future<T> is usable as a Future<unknown>.
-  #callbacks: ((future: unknown) => void)[] | undefined;
+  // A suspended awaiter is its own entry (no closure per await).
+  #callbacks: (((future: unknown) => void) | FutureWait<unknown>)[] | undefined;
   #retrieved = false;
 
   /** Whether the outcome is known (result, exception or cancellation). */
@@ -148,7 +151,15 @@ export class Future<T = unknown> implements PromiseLike<T> {
       );
     }
     if (this.#state !== PENDING) {
-      callback(this);
+      try {
+        callback(this);
+      } catch (error) {
+        reportError(
+          error,
+          `Exception in done callback of ${this.describe()}`,
+          this._reportScope(),
+        );
+      }
       return;
     }
     (this.#callbacks ??= []).push(callback as (future: unknown) => void);
@@ -222,12 +233,20 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this.#callbacks = undefined;
     if (callbacks !== undefined) {
       for (const callback of callbacks) {
+        if (callback instanceof FutureWait) {
+          callback.onDone();
+          continue;
+        }
         try {
           callback(this);
         } catch (error) {
-          queueMicrotask(() => {
-            throw error;
-          });
+          // A throwing callback is reported once and never stops the others
+          // (asyncio: "Exception in callback").
+          reportError(
+            error,
+            `Exception in done callback of ${this.describe()}`,
+            this._reportScope(),
+          );
         }
       }
     }
@@ -239,47 +258,44 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return Promise.resolve();
   }
 
+  /** @internal The scope whose run hears this future's stray errors. */
+  _reportScope(): Scope | undefined {
+    return currentScope();
+  }
+
   /**
    * @internal
    * Waits for the outcome as a cancellation point of `scope`.
    * @param propagate Cancel this future when the waiter is cancelled.
    */
   _wait(scope: Scope | undefined, propagate: boolean): Promise<T> {
-    if (scope !== undefined && scope.cancelled) {
-      if (propagate && this.#state === PENDING) {
-        const error = scope.deliver();
-        return this._onAwaiterCancelled(error).then(() => {
-          throw error;
-        });
-      }
-      return Promise.reject(scope.deliver());
+    if (this.#state !== PENDING && (scope === undefined || !scope.cancelled)) {
+      return this.#settled();
     }
-    if (this.#state !== PENDING) return this.#settled();
-    const ended = scope === undefined
-      ? undefined
-      : waitHook.current?.(scope, "future", this);
-    return new Promise<T>((resolve, reject) => {
-      if (ended !== undefined) {
-        const fail = reject;
-        reject = (error) => {
-          ended();
-          fail(error);
-        };
-      }
-      const unhook = scope?.onCancel((error) => {
-        const index = this.#callbacks?.indexOf(onDone) ?? -1;
-        if (index >= 0) this.#callbacks!.splice(index, 1);
-        if (propagate) {
-          this._onAwaiterCancelled(error).then(() => reject(error));
-        } else reject(error);
-      });
-      const onDone = (): void => {
-        unhook?.();
-        ended?.();
-        this.#settled().then(resolve, reject);
-      };
-      (this.#callbacks ??= []).push(onDone);
-    });
+    return suspend(new FutureWait<T>(this, propagate), scope, "future", this);
+  }
+
+  /** @internal Adds a suspended awaiter. */
+  _addWaiter(wait: FutureWait<unknown>): void {
+    if (this.#state !== PENDING) {
+      wait.onDone();
+      return;
+    }
+    (this.#callbacks ??= []).push(wait);
+  }
+
+  /** @internal Drops a suspended awaiter that was cancelled. */
+  _removeWaiter(wait: FutureWait<unknown>): void {
+    const list = this.#callbacks;
+    if (list === undefined) return;
+    const index = list.indexOf(wait);
+    if (index >= 0) list.splice(index, 1);
+  }
+
+  /** @internal The outcome, for a waiter: marks it read. */
+  _take(): [ok: boolean, value: unknown] {
+    this.#retrieved = true;
+    return [this.#state === FULFILLED, this.#value];
   }
 
   #settled(): Promise<T> {
@@ -292,3 +308,47 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
 /** Internal state codes, shared with Task. */
 export const FutureState = { PENDING, FULFILLED, REJECTED, CANCELLED } as const;
+
+/**
+ * An awaiter suspended on a future (through the one wait primitive). When
+ * cancelled with `propagate`, it cancels the future and fails only once the
+ * future has settled (structured: the awaited work has unwound); if the
+ * future then ended with an error of its own, that error is the one thrown.
+ */
+class FutureWait<T> extends Wait<T> {
+  constructor(readonly future: Future<T>, readonly propagate: boolean) {
+    super();
+  }
+
+  override arm(): void {
+    this.future._addWaiter(this as FutureWait<unknown>);
+  }
+
+  override disarm(): void {
+    this.future._removeWaiter(this as FutureWait<unknown>);
+  }
+
+  onDone(): void {
+    if (this.settled) return;
+    const [ok, value] = this.future._take();
+    if (ok) this.wake(value as T);
+    else this.fail(value);
+  }
+
+  override cancel(error: CancelledError): void {
+    this.disarm();
+    const future = this.future;
+    if (!this.propagate || future.done()) {
+      this.fail(error);
+      return;
+    }
+    future._onAwaiterCancelled(error).then(() => {
+      const state = future._state();
+      if (state === FutureState.REJECTED && !future._retrieved()) {
+        // The work failed while unwinding: its error wins over the
+        // cancellation (asyncio 3.12's wait_for), thrown here exactly once.
+        this.fail(future._take()[1]);
+      } else this.fail(error);
+    });
+  }
+}

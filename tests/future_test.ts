@@ -3,6 +3,7 @@ import {
   assertEquals,
   assertFalse,
   assertInstanceOf,
+  assertMatch,
   assertStrictEquals,
   assertThrows,
 } from "@std/assert";
@@ -10,11 +11,12 @@ import {
   CancelledError,
   createTask,
   Future,
+  getRunningLoop,
   InvalidStateError,
   run,
   sleep,
 } from "@seed/aio";
-import { caught, deferred, flushMicrotasks } from "./_helpers.ts";
+import { caught, deferred } from "./_helpers.ts";
 
 Deno.test("`Future.setResult` completes it and wakes awaiters", async () => {
   const future = new Future<number>();
@@ -125,34 +127,61 @@ Deno.test("`Future.addDoneCallback` rejects a non-function with TypeError", () =
   }
 });
 
-Deno.test("a throwing done callback does not stop the others", async () => {
-  const future = new Future<number>();
+Deno.test("a throwing done callback is reported once to the loop and does not stop the others", async () => {
   const calls: string[] = [];
-  const originalQueue = globalThis.queueMicrotask;
   const reported: unknown[] = [];
-  // The core reports a callback's error on a microtask; catch it here
-  // instead of letting it crash the test.
-  globalThis.queueMicrotask = (fn) =>
-    originalQueue(() => {
-      try {
-        fn();
-      } catch (error) {
-        reported.push(error);
-      }
+  await run(() => {
+    const loop = getRunningLoop();
+    loop.setExceptionHandler((error, context) => {
+      reported.push(error);
+      assertMatch(context.message, /done callback/);
     });
-  try {
+    const future = loop.createFuture<number>();
     future.addDoneCallback(() => {
       throw new Error("bad callback");
     });
     future.addDoneCallback(() => calls.push("second"));
     future.setResult(1);
-    await flushMicrotasks();
-  } finally {
-    globalThis.queueMicrotask = originalQueue;
-  }
+    // Added after it is done: called at once, and its throw is reported too.
+    future.addDoneCallback(() => {
+      throw new Error("late callback");
+    });
+  });
   assertEquals(calls, ["second"]);
-  assertEquals(reported.length, 1);
-  assertEquals((reported[0] as Error).message, "bad callback");
+  assertEquals(reported.map((e) => (e as Error).message), [
+    "bad callback",
+    "late callback",
+  ]);
+});
+
+Deno.test("a throwing exception handler does not kill the process and hides no error", async () => {
+  // Runs in a child: if it were broken, the uncaught error would kill it.
+  const code = `
+    import { Future, getRunningLoop, run } from ${
+    JSON.stringify(new URL("../mod.ts", import.meta.url).href)
+  };
+    await run(() => {
+      getRunningLoop().setExceptionHandler(() => { throw new Error("handler broke"); });
+      const f = new Future();
+      f.addDoneCallback(() => { throw new Error("callback broke"); });
+      f.setResult(1);
+    });
+    console.log("survived");
+  `;
+  const { code: exit, stdout, stderr } = await new Deno.Command(
+    Deno.execPath(),
+    {
+      args: ["eval", code],
+      stdout: "piped",
+      stderr: "piped",
+    },
+  ).output();
+  const out = new TextDecoder().decode(stdout);
+  const err = new TextDecoder().decode(stderr);
+  assertEquals(exit, 0, err);
+  assertEquals(out.trim(), "survived");
+  assertMatch(err, /callback broke/);
+  assertMatch(err, /handler broke/);
 });
 
 Deno.test("`Future` supports catch() and finally() like a promise", async () => {
