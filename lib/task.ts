@@ -14,6 +14,7 @@ import {
   storage,
 } from "./_core/_scope.ts";
 import { checkFunction, show } from "./_core/_checks.ts";
+import { suspend, Wait } from "./_core/_trap.ts";
 
 /** The function a task runs: it gets the task's `AbortSignal`. */
 export type TaskFunction<T> = (signal: AbortSignal) => T | PromiseLike<T>;
@@ -288,12 +289,42 @@ export class Nursery implements ScopeNursery {
     }
   }
 
-  /** Resolves once every task has settled (not itself a cancellation point). */
-  join(): Promise<void> {
+  /**
+   * Resolves once every task has settled. Not a cancellation point: the
+   * cancellation reaches the tasks instead. Waits through the one wait
+   * primitive as `scope`'s wait, when given (a group's exit).
+   */
+  join(scope?: Scope): Promise<void> {
     if (this.#pending === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#idle = resolve;
-    });
+    if (scope === undefined) {
+      return new Promise((resolve) => {
+        this.#idle = resolve;
+      });
+    }
+    const wait = new JoinWait(this);
+    return suspend(wait, scope, "group", this.scope);
+  }
+
+  /** @internal */
+  _setIdle(idle: (() => void) | undefined): void {
+    this.#idle = idle;
+  }
+}
+
+// A group's exit: waits for the nursery to be empty; cancellation does not
+// interrupt it (it reaches the children).
+class JoinWait extends Wait<void> {
+  constructor(readonly nursery: Nursery) {
+    super();
+  }
+
+  override get shielded(): boolean {
+    return true;
+  }
+
+  override arm(): void {
+    if (this.nursery.pending === 0) this.wake();
+    else this.nursery._setIdle(() => this.wake());
   }
 }
 

@@ -14,7 +14,7 @@ import {
   TaskGroupError,
 } from "./errors.ts";
 import { FutureState } from "./future.ts";
-import { currentScope, Scope, storage, waitHook } from "./_core/_scope.ts";
+import { currentScope, Scope, storage } from "./_core/_scope.ts";
 import { waitPromise } from "./_core/_trap.ts";
 import { checkFunction, show } from "./_core/_checks.ts";
 import {
@@ -239,11 +239,7 @@ export class TaskGroup {
       if (!isCancelled(bodyError)) this.#errors.push(bodyError);
       this.#abort();
     }
-    const joined = nursery.join();
-    // join() never rejects, so watching it this way adds no turn.
-    const ended = waitHook.current?.(scope, "group", scope);
-    if (ended !== undefined) joined.then(ended);
-    await joined;
+    await nursery.join(scope);
     nursery.finished = true;
     scope.close();
     if (this.#errors.length > 0) throw new TaskGroupError(this.#errors);

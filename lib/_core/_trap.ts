@@ -50,6 +50,14 @@ export abstract class Wait<T> implements CancelNode {
   linkedTo: Scope | undefined = undefined;
   /** Settled: woken, failed or cancelled. */
   settled = false;
+  /**
+   * A wait that cancellation does not interrupt (a group's exit waits for
+   * its children, which the cancellation reaches instead): it is seen by the
+   * hooks like any other, but never linked into the scope.
+   */
+  get shielded(): boolean {
+    return false;
+  }
   #resolve: ((value: T) => void) | undefined = undefined;
   #reject: ((error: unknown) => void) | undefined = undefined;
   #ended: (() => void) | undefined = undefined;
@@ -129,7 +137,8 @@ export function suspend<T>(
   kind: WaitKind,
   detail?: unknown,
 ): Promise<T> {
-  if (scope !== undefined && scope.cancelled) {
+  const shielded = wait.shielded;
+  if (scope !== undefined && scope.cancelled && !shielded) {
     const refused = new Promise<T>((resolve, reject) => {
       wait._begin(resolve, reject, undefined, false);
     });
@@ -144,7 +153,7 @@ export function suspend<T>(
   const promise = new Promise<T>((resolve, reject) => {
     wait._begin(resolve, reject, ended, real);
   });
-  scope?.link(wait);
+  if (!shielded) scope?.link(wait);
   wait.arm();
   return promise;
 }
