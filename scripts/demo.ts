@@ -74,6 +74,12 @@ export const STEPS: readonly Step[] = [
     permissions: [],
   },
   {
+    name: "fetch_data_once",
+    title: "one coroutine run by the loop: fetch_data, 2 s",
+    mirrors: "asyncio.run(fetch_data())",
+    permissions: [],
+  },
+  {
     name: "fetch_data",
     title: "two fetch_data tasks awaited in turn",
     mirrors: "asyncio.create_task(fetch_data())",
@@ -140,6 +146,19 @@ export const STEPS: readonly Step[] = [
     permissions: ["--allow-read"],
   },
   {
+    name: "thread_pool_executor",
+    title: "blocking I/O in a pool: Blocking I/O function result",
+    mirrors: "with ThreadPoolExecutor() as pool: loop.run_in_executor(pool, f)",
+    permissions: ["--allow-read"],
+  },
+  {
+    name: "process_pool_executor",
+    title: "CPU-bound work in a process pool: CPU-bound function result",
+    mirrors:
+      "with ProcessPoolExecutor() as pool: loop.run_in_executor(pool, f)",
+    permissions: ["--allow-read", "--allow-run"],
+  },
+  {
     name: "event_loop",
     title: "run until complete and close; run forever until stop()",
     mirrors: "loop.run_until_complete(main()), loop.run_forever()",
@@ -156,6 +175,12 @@ export const STEPS: readonly Step[] = [
     title: "I/O- and CPU-bound jobs: sequential, tasks, workers",
     mirrors: "asyncio vs threading vs multiprocessing",
     permissions: ["--allow-read"],
+  },
+  {
+    name: "std_async",
+    title: "@std/async in tasks: which helpers stop on cancellation",
+    mirrors: "(Deno's @std/async with the task's signal)",
+    permissions: [],
   },
 ];
 
@@ -325,10 +350,11 @@ const MODULES: Record<string, () => Promise<Entry>> = {
   say_hello: () => import("./say_hello.ts"),
   create_task: () => import("./create_task.ts"),
   say_after: () => import("./say_after.ts"),
+  fetch_data_once: () => import("./fetch_data_once.ts"),
   fetch_data: () => import("./fetch_data.ts"),
   set_future: () => import("./set_future.ts"),
-  echo_server: () => import("./echo_server.ts") as Promise<Entry>,
-  echo_client: () => import("./echo_client.ts") as Promise<Entry>,
+  echo_server: () => import("./echo_server.ts"),
+  echo_client: () => import("./echo_client.ts"),
   error_handling: () => import("./error_handling.ts"),
   nested: () => import("./nested.ts"),
   display_date: () => import("./display_date.ts"),
@@ -337,9 +363,12 @@ const MODULES: Record<string, () => Promise<Entry>> = {
   wait_for: () => import("./wait_for.ts"),
   to_thread: () => import("./to_thread.ts"),
   run_in_executor: () => import("./run_in_executor.ts"),
+  thread_pool_executor: () => import("./thread_pool_executor.ts"),
+  process_pool_executor: () => import("./process_pool_executor.ts"),
   event_loop: () => import("./event_loop.ts"),
   fetch: () => import("./fetch.ts"),
   concurrency_comparison: () => import("./concurrency_comparison.ts"),
+  std_async: () => import("./std_async.ts"),
 };
 
 /** Runs a compiled-in script in this process (a standalone binary's step). */
