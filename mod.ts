@@ -133,6 +133,14 @@ export {
   type SocketAddress,
   StreamWriter,
 } from "./lib/streams/stream_writer.ts";
+// HTTP serving.
+export {
+  type HttpHandler,
+  HttpServer,
+  serve,
+  type ServeOptions,
+  type ServeTlsOptions,
+} from "./lib/http/serve.ts";
 // Worker offload: toThread, WorkerPool, executors.
 export { type Executor } from "./lib/workers/executor.ts";
 export {
