@@ -50,6 +50,28 @@ export function cancelledScope(): Scope | undefined {
   return scope !== undefined && scope.cancelled ? scope : undefined;
 }
 
+// Cancellations are delivered from one work list, never recursively: a
+// cancelled wait may cancel other scopes (an awaiter cancels the task it
+// awaits), and a chain of 100,000 tasks awaiting each other, or 100,000
+// nested groups, must not need a stack that deep.
+const pendingCancels: Scope[] = [];
+let draining = false;
+
+function drainCancels(): void {
+  draining = true;
+  try {
+    for (
+      let scope = pendingCancels.pop();
+      scope !== undefined;
+      scope = pendingCancels.pop()
+    ) {
+      scope._fire();
+    }
+  } finally {
+    draining = false;
+  }
+}
+
 /** A hook called once when a scope becomes cancelled. */
 export type CancelHook = (error: CancelledError) => void;
 
@@ -163,16 +185,22 @@ export class Scope {
     if (this.closed || this.cancelCalled) return false;
     this.cancelCalled = true;
     if (this.cancelled) return false;
-    this.#propagate(reason, new CancelledError(reason));
+    this.#mark(reason, new CancelledError(reason));
+    pendingCancels.push(this);
+    if (!draining) drainCancels();
     return true;
   }
 
-  #propagate(reason: unknown, error: CancelledError): void {
-    if (this.cancelled) return;
+  #mark(reason: unknown, error: CancelledError): void {
     this.cancelled = true;
     if (!this.closed) cancelledOpen++;
     this.reason = reason;
     this.error = error;
+  }
+
+  /** @internal Delivers a marked cancellation: signal, waits, then children. */
+  _fire(): void {
+    const error = this.error!;
     this.#controller?.abort(error);
     for (let node = this.#nodeHead; node !== undefined; node = this.#nodeHead) {
       this.unlink(node);
@@ -183,7 +211,10 @@ export class Scope {
     let child = this.#firstChild;
     while (child !== undefined) {
       const next: Scope | undefined = child.#nextSibling;
-      if (!child.shielded) child.#propagate(reason, error);
+      if (!child.shielded && !child.cancelled) {
+        child.#mark(this.reason, error);
+        pendingCancels.push(child);
+      }
       child = next;
     }
   }
