@@ -1,6 +1,8 @@
 /**
- * npm-only stand-in for `@std/assert`: the same export names, signatures and
- * semantics as the real module, for networks where JSR cannot be reached.
+ * npm-only stand-in for `@std/assert`, for networks where JSR cannot be
+ * reached: the assertions this project's tests and docs use (not all of
+ * @std's), with the real module's names, signatures and semantics. An
+ * assertion used nowhere is not carried; add it here when a test needs it.
  *
  * `equal` follows @std's algorithm rather than `node:util`'s
  * `isDeepStrictEqual`, because the two disagree where tests notice: @std
@@ -17,9 +19,6 @@ export type AnyConstructor<T = unknown> = abstract new (...args: never[]) => T;
 
 /** The instance type a constructor builds. */
 export type GetConstructorType<T extends AnyConstructor> = InstanceType<T>;
-
-/** An array-like value, as accepted by {@linkcode assertArrayIncludes}. */
-export type ArrayLikeArg<T> = ArrayLike<T> & object;
 
 /** The values `assertFalse` lets through. */
 export type Falsy = false | 0 | 0n | "" | null | undefined;
@@ -325,42 +324,6 @@ export function assertStrictEquals<T>(
   );
 }
 
-/**
- * Asserts that `actual` is not `expected` by `Object.is`.
- *
- * @param actual The value produced.
- * @param expected The value it must not be.
- * @param msg Added to the failure message.
- */
-export function assertNotStrictEquals<T>(
-  actual: T,
-  expected: T,
-  msg?: string,
-): void {
-  if (!Object.is(actual, expected)) return;
-  throw new AssertionError(
-    `Expected "actual" to not be strictly equal to: ${format(actual)}${
-      suffix(msg)
-    }\n`,
-  );
-}
-
-/**
- * Asserts that `actual` is neither `null` nor `undefined`.
- *
- * @param actual The value to test.
- * @param msg Added to the failure message.
- */
-export function assertExists<T>(
-  actual: T,
-  msg?: string,
-): asserts actual is NonNullable<T> {
-  if (actual !== null && actual !== undefined) return;
-  throw new AssertionError(
-    `Expected actual: "${actual}" to not be null or undefined${suffix(msg)}`,
-  );
-}
-
 function typeName(value: unknown): string {
   if (value === null) return "null";
   if (value === undefined) return "undefined";
@@ -396,26 +359,6 @@ export function assertInstanceOf<T extends AnyConstructor>(
 }
 
 /**
- * Asserts that `actual` is not an instance of `unexpectedType`.
- *
- * @param actual The value to test.
- * @param unexpectedType The class it must not be an instance of.
- * @param msg Added to the failure message.
- */
-export function assertNotInstanceOf<A, T>(
-  actual: A,
-  unexpectedType: AnyConstructor<T>,
-  msg?: string,
-): asserts actual is Exclude<A, T> {
-  if (!(actual instanceof unexpectedType)) return;
-  throw new AssertionError(
-    `Expected object to not be an instance of "${unexpectedType.name}"${
-      suffix(msg)
-    }`,
-  );
-}
-
-/**
  * Asserts that `actual` matches the pattern `expected`.
  *
  * @param actual The string to test.
@@ -430,24 +373,6 @@ export function assertMatch(
   if (expected.test(actual)) return;
   throw new AssertionError(
     `Expected actual: "${actual}" to match: "${expected}"${suffix(msg)}`,
-  );
-}
-
-/**
- * Asserts that `actual` does not match the pattern `expected`.
- *
- * @param actual The string to test.
- * @param expected The pattern it must not match.
- * @param msg Added to the failure message.
- */
-export function assertNotMatch(
-  actual: string,
-  expected: RegExp,
-  msg?: string,
-): void {
-  if (!expected.test(actual)) return;
-  throw new AssertionError(
-    `Expected actual: "${actual}" to not match: "${expected}"${suffix(msg)}`,
   );
 }
 
@@ -469,115 +394,8 @@ export function assertStringIncludes(
   );
 }
 
-/**
- * Asserts that every element of `expected` is deeply equal to some element
- * of `actual`.
- *
- * @param actual The array-like value to search.
- * @param expected The elements it must include.
- * @param msg Added to the failure message.
- */
-export function assertArrayIncludes<T>(
-  actual: ArrayLikeArg<T>,
-  expected: ArrayLikeArg<T>,
-  msg?: string,
-): void {
-  const haystack = Array.from(actual);
-  const missing = Array.from(expected).filter((wanted) =>
-    !haystack.some((item) => equal(item, wanted))
-  );
-  if (missing.length === 0) return;
-  throw new AssertionError(
-    `Expected actual: "${format(actual)}" to include: "${format(expected)}"${
-      suffix(msg)
-    }\nmissing: ${format(missing)}`,
-  );
-}
-
-type Loose = Record<PropertyKey, unknown>;
-
 function isObjectLike(value: unknown): value is object {
   return typeof value === "object" && value !== null;
-}
-
-// Keeps only the parts of `actual` that `expected` mentions, recursively,
-// so that a plain assertEquals of the two then checks a subset match.
-function filterLike(actual: Loose, expected: Loose): Loose {
-  const seen = new WeakMap<object, object>();
-
-  function filterValue(value: unknown, subset: unknown): unknown {
-    if (value instanceof RegExp) return value;
-    if (Array.isArray(value) && Array.isArray(subset)) {
-      return filterArray(value, subset);
-    }
-    if (isObjectLike(value) && isObjectLike(subset)) {
-      if (value instanceof Map && subset instanceof Map) {
-        return new Map(
-          [...value].filter(([k]) => subset.has(k)).map(([k, v]) => {
-            const w = subset.get(k);
-            return [
-              k,
-              isObjectLike(v) && isObjectLike(w) ? filterValue(v, w) : v,
-            ];
-          }),
-        );
-      }
-      if (value instanceof Set && subset instanceof Set) return value;
-      return filterObject(value as Loose, subset as Loose);
-    }
-    return value;
-  }
-
-  function filterObject(a: Loose, b: Loose): Loose {
-    if (seen.get(a) === b) return a;
-    seen.set(a, b);
-    const keysA = Reflect.ownKeys(a);
-    const keysB = Reflect.ownKeys(b);
-    const shared = keysA.filter((key) => keysB.includes(key));
-    const filtered: Loose = {};
-    // No key in common: keep all of `a`, so the diff shows what it holds.
-    const keep = keysA.length && keysB.length && !shared.length
-      ? keysA
-      : shared;
-    for (const key of keep) {
-      filtered[key] = keep === shared ? filterValue(a[key], b[key]) : a[key];
-    }
-    return filtered;
-  }
-
-  function filterArray(a: unknown[], b: unknown[]): unknown[] {
-    if (seen.get(a) === b) return a;
-    seen.set(a, b);
-    const count = Math.min(a.length, b.length);
-    const filtered: unknown[] = [];
-    for (let i = 0; i < count; i++) filtered.push(filterValue(a[i], b[i]));
-    return filtered;
-  }
-
-  return filterObject(actual, expected);
-}
-
-/**
- * Asserts that `actual` has (at least) the properties of `expected`, deeply.
- *
- * @param actual The object produced.
- * @param expected The properties it must have.
- * @param msg Added to the failure message.
- */
-export function assertObjectMatch(
-  // Any object may be matched, whatever its declared shape.
-  actual: object,
-  expected: Loose,
-  msg?: string,
-): void {
-  if (!isObjectLike(actual)) {
-    throw new TypeError(`Cannot assertObjectMatch ${typeName(actual)}`);
-  }
-  assertEquals(
-    filterLike(actual as Loose, expected),
-    filterLike(expected, expected),
-    msg,
-  );
 }
 
 /**
@@ -627,53 +445,6 @@ export function assertLess<T>(actual: T, expected: T, msg?: string): void {
 }
 
 /**
- * Asserts `actual <= expected`.
- *
- * @param actual The value produced.
- * @param expected The upper bound.
- * @param msg Replaces the failure message.
- */
-export function assertLessOrEqual<T>(
-  actual: T,
-  expected: T,
-  msg?: string,
-): void {
-  if (actual <= expected) return;
-  throw new AssertionError(
-    msg ?? `Expect ${format(actual)} <= ${format(expected)}`,
-  );
-}
-
-/**
- * Asserts that two numbers are within `tolerance` of each other (by default
- * one part in ten million of `expected`).
- *
- * @param actual The number produced.
- * @param expected The number wanted.
- * @param tolerance The largest allowed difference.
- * @param msg Added to the failure message.
- */
-export function assertAlmostEquals(
-  actual: number,
-  expected: number,
-  tolerance?: number,
-  msg?: string,
-): void {
-  if (Object.is(actual, expected)) return;
-  const delta = Math.abs(expected - actual);
-  const limit = tolerance ??
-    (Number.isFinite(expected) ? Math.abs(expected * 1e-7) : 1e-7);
-  if (delta <= limit) return;
-  const f = (n: number): string =>
-    Number.isInteger(n) ? String(n) : n.toExponential();
-  throw new AssertionError(
-    `Expected actual: "${f(actual)}" to be close to "${f(expected)}": delta "${
-      f(delta)
-    }" is greater than "${f(limit)}"${suffix(msg)}`,
-  );
-}
-
-/**
  * Asserts that `error` is an `Error`, optionally of class `ErrorClass` and
  * with a message that includes (string) or matches (RegExp) `msgMatches`.
  *
@@ -682,7 +453,7 @@ export function assertAlmostEquals(
  * @param msgMatches What its message must include or match.
  * @param msg Added to the failure message.
  */
-export function assertIsError<E extends Error = Error>(
+function assertIsError<E extends Error = Error>(
   error: unknown,
   ErrorClass?: AnyConstructor<E>,
   msgMatches?: string | RegExp,
@@ -863,13 +634,4 @@ export function fail(msg?: string): never {
  */
 export function unreachable(msg?: string): never {
   throw new AssertionError(`Unreachable${suffix(msg)}`);
-}
-
-/**
- * Marks code not written yet; throws if it runs.
- *
- * @param msg Added to the failure message.
- */
-export function unimplemented(msg?: string): never {
-  throw new AssertionError(`Unimplemented${suffix(msg)}`);
 }
