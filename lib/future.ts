@@ -6,7 +6,7 @@
  */
 
 import { CancelledError, InvalidStateError } from "./errors.ts";
-import { currentScope, type Scope } from "./_core/_scope.ts";
+import { currentScope, type Scope, type ScopeTask } from "./_core/_scope.ts";
 import { suspend, Wait } from "./_core/_trap.ts";
 import { reportError } from "./_core/_report.ts";
 import { show } from "./_core/_checks.ts";
@@ -320,8 +320,34 @@ class FutureWait<T> extends Wait<T> {
     super();
   }
 
+  // The task suspended here, whose `awaiting` names this future meanwhile
+  // (await cycles are found by following those links).
+  awaiter: ScopeTask | undefined = undefined;
+
   override arm(): void {
+    const task = this.linkedTo?.task;
+    if (task !== undefined) {
+      this.awaiter = task;
+      task.awaiting = this.future;
+    }
     this.future._addWaiter(this as FutureWait<unknown>);
+  }
+
+  override wake(value: T): boolean {
+    this.#release();
+    return super.wake(value);
+  }
+
+  override fail(error: unknown): boolean {
+    this.#release();
+    return super.fail(error);
+  }
+
+  #release(): void {
+    const task = this.awaiter;
+    if (task !== undefined && task.awaiting === this.future) {
+      task.awaiting = undefined;
+    }
   }
 
   override disarm(): void {
@@ -342,6 +368,14 @@ class FutureWait<T> extends Wait<T> {
       this.fail(error);
       return;
     }
+    // An await cycle (the future's task is, through others, waiting for
+    // this awaiter): waiting for it to unwind would never end. Cancel it and
+    // leave at once; the cancellation breaks the cycle.
+    if (awaits(future, this.awaiter, CYCLE_STEPS)) {
+      future._onAwaiterCancelled(error);
+      this.fail(error);
+      return;
+    }
     future._onAwaiterCancelled(error).then(() => {
       const state = future._state();
       if (state === FutureState.REJECTED && !future._retrieved()) {
@@ -351,4 +385,38 @@ class FutureWait<T> extends Wait<T> {
       } else this.fail(error);
     });
   }
+}
+
+// How far an await cycle is looked for: a chain of 100,000 tasks awaiting
+// each other must stay linear, so cycles through more tasks than this are
+// neither detected nor broken (documented on Task).
+const CYCLE_STEPS = 1_000;
+
+/** Whether `future`'s task is waiting, through a chain of tasks, for `task`. */
+function awaits(
+  future: unknown,
+  task: ScopeTask | undefined,
+  limit: number,
+): boolean {
+  if (task === undefined) return false;
+  let current = future;
+  for (let steps = 0; steps < limit; steps++) {
+    if (current === task) return true;
+    const next = (current as Partial<ScopeTask> | undefined)?.awaiting;
+    if (next === undefined) return false;
+    current = next;
+  }
+  return false;
+}
+
+/**
+ * @internal Whether awaiting `future` from `task` closes an await cycle
+ * (looked for a bounded number of steps; longer cycles are broken by
+ * cancellation instead).
+ */
+export function closesAwaitCycle(
+  future: Future<unknown>,
+  task: ScopeTask | undefined,
+): boolean {
+  return awaits(future, task, CYCLE_STEPS);
 }

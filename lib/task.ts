@@ -6,7 +6,7 @@
  */
 
 import { CancelledError, InvalidStateError, isCancelled } from "./errors.ts";
-import { Future, FutureState } from "./future.ts";
+import { closesAwaitCycle, Future, FutureState } from "./future.ts";
 import {
   currentScope,
   Scope,
@@ -69,6 +69,8 @@ export class Task<T = unknown> extends Future<T> {
   readonly scope: Scope;
   /** @internal Whether its own cancellation reached a cancellation point. */
   cancelDelivered = false;
+  /** @internal The future this task is suspended on (await cycles). */
+  awaiting: unknown = undefined;
   /** @internal When it was created, on aio's clock (ms since the epoch scale). */
   readonly createdAt: number = Date.now();
   #creationStack: string | (() => string) | undefined;
@@ -160,10 +162,24 @@ export class Task<T = unknown> extends Future<T> {
 
   /** @internal Awaiting itself would never finish. */
   override _wait(scope: Scope | undefined, propagate: boolean): Promise<T> {
-    if (scope !== undefined && scope.task === this && !this.done()) {
-      return Promise.reject(
-        new InvalidStateError(`${this.describe()} cannot await itself`),
-      );
+    if (scope !== undefined && !this.done()) {
+      const awaiter = scope.task;
+      if (awaiter === this) {
+        return Promise.reject(
+          new InvalidStateError(`${this.describe()} cannot await itself`),
+        );
+      }
+      if (closesAwaitCycle(this, awaiter)) {
+        return Promise.reject(
+          new InvalidStateError(
+            `${
+              (awaiter as Task<unknown>).describe()
+            } cannot await ${this.describe()}: it is waiting for ${
+              (awaiter as Task<unknown>).describe()
+            } (an await cycle)`,
+          ),
+        );
+      }
     }
     return super._wait(scope, propagate);
   }

@@ -356,3 +356,45 @@ Deno.test("a task whose function returns a Future is cancelled through it", asyn
     assert(inner.cancelled());
   });
 });
+
+Deno.test("two tasks awaiting each other get InvalidStateError instead of hanging", async () => {
+  await run(async () => {
+    let b!: Task<unknown>;
+    const a = createTask(async () => {
+      await sleep(1);
+      return await b;
+    }, { name: "a" });
+    b = createTask(async () => {
+      await sleep(1);
+      return await a;
+    }, { name: "b" });
+    const outcomes = await Promise.allSettled([a, b]);
+    for (const outcome of outcomes) {
+      assertEquals(outcome.status, "rejected");
+      const reason = (outcome as PromiseRejectedResult).reason;
+      assertInstanceOf(reason, InvalidStateError);
+      assertMatch((reason as Error).message, /await cycle/);
+    }
+  });
+});
+
+Deno.test("an await cycle through three tasks is found, and a chain that is no cycle is not", async () => {
+  await run(async () => {
+    const tasks: Task<unknown>[] = [];
+    for (let i = 0; i < 3; i++) {
+      tasks.push(createTask(async () => {
+        await sleep(1);
+        return await tasks[(i + 1) % 3];
+      }));
+    }
+    const outcomes = await Promise.allSettled(tasks);
+    assert(outcomes.every((o) => o.status === "rejected"));
+    // A plain chain: each awaits the previous, the first returns.
+    let previous: Task<unknown> = createTask(() => sleep(5, "end"));
+    for (let i = 0; i < 50; i++) {
+      const awaited = previous;
+      previous = createTask(() => awaited);
+    }
+    assertEquals(await previous, "end");
+  });
+});

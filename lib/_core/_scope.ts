@@ -16,6 +16,8 @@ export interface ScopeTask {
   readonly scope: Scope;
   /** Set once a cancellation of the task's own scope reached a cancellation point. */
   cancelDelivered: boolean;
+  /** The future or task this task is suspended on, if any (await cycles). */
+  awaiting: unknown;
 }
 
 /** What a scope needs to know of the `run()` it belongs to. */
