@@ -141,6 +141,25 @@ export {
   type ServeOptions,
   type ServeTlsOptions,
 } from "./lib/http/serve.ts";
+// Subprocesses and signals.
+export { createSubprocessExec } from "./lib/process/create_subprocess_exec.ts";
+export { createSubprocessShell } from "./lib/process/create_subprocess_shell.ts";
+export {
+  type CommunicateResult,
+  Process,
+  type StdioOption,
+  type SubprocessOptions,
+} from "./lib/process/process.ts";
+export {
+  CalledProcessError,
+  type ProcessResult,
+  runProcess,
+  type RunProcessOptions,
+} from "./lib/process/run_process.ts";
+export {
+  type SignalReceiver,
+  signalReceiver,
+} from "./lib/process/signal_receiver.ts";
 // Worker offload: toThread, WorkerPool, executors.
 export { type Executor } from "./lib/workers/executor.ts";
 export {

@@ -11,6 +11,7 @@ import { Future } from "./future.ts";
 import { cancelTimer, now, schedule, type Timer } from "./_core/_timers.ts";
 import { currentScope, type Scope, storage } from "./_core/_scope.ts";
 import { checkDelay, checkFunction, show } from "./_core/_checks.ts";
+import { checkSignal, listen } from "./_core/_signals.ts";
 import {
   type CreateTaskOptions,
   type Nursery,
@@ -96,6 +97,10 @@ export class EventLoop {
   readonly #cleanups: (() => void | Promise<void>)[] = [];
   #root: Nursery | undefined;
   #exceptionHandler: ExceptionHandler | undefined;
+  // Every Deno signal listener this run installed (removed when it ends),
+  // and the one handler per signal that addSignalHandler keeps.
+  readonly #signalListeners = new Set<() => void>();
+  readonly #signalHandlers = new Map<Deno.Signal, () => void>();
 
   /** @internal Made by `run()`. */
   constructor() {}
@@ -261,6 +266,91 @@ export class EventLoop {
     this.#report(error, context.message);
   }
 
+  /**
+   * Calls `callback(...args)` each time the process receives `sig`,
+   * replacing this loop's earlier handler for `sig`. The callback runs in
+   * the root scope of this `run()`; an error it throws goes to the
+   * exception handler (it never crashes the process). Handlers are removed
+   * when `run()` ends. While a handler for SIGINT or SIGTERM is installed,
+   * that signal no longer ends the process by itself.
+   *
+   * Mirrors `loop.add_signal_handler(sig, callback, *args)`.
+   *
+   * @param sig The signal's name, e.g. `"SIGHUP"`.
+   * @param callback The function.
+   * @param args Its arguments.
+   * @throws {TypeError} If `sig` is not a signal name that can be handled
+   *   (SIGKILL and SIGSTOP cannot), or `callback` is not a function.
+   * @throws {InvalidStateError} If the loop is closed.
+   *
+   * @example
+   * ```ts
+   * import { Event, getRunningLoop, run } from "@seed/aio";
+   * await run(async () => {
+   *   const loop = getRunningLoop();
+   *   const hup = new Event();
+   *   loop.addSignalHandler("SIGHUP", () => hup.set());
+   *   Deno.kill(Deno.pid, "SIGHUP");
+   *   await hup.wait();
+   *   console.log(loop.removeSignalHandler("SIGHUP")); // true
+   * });
+   * ```
+   */
+  addSignalHandler<A extends unknown[]>(
+    sig: Deno.Signal,
+    callback: (...args: A) => void,
+    ...args: A
+  ): void {
+    checkSignal(sig, "addSignalHandler()", true);
+    checkFunction(callback, "addSignalHandler()");
+    this.#checkOpen("add a signal handler");
+    const scope = this._rootScope;
+    const remove = this._listenSignal(sig, () => {
+      storage.run(scope, callback, ...args);
+    });
+    this.#signalHandlers.get(sig)?.();
+    this.#signalHandlers.set(sig, remove);
+  }
+
+  /**
+   * Removes the handler `addSignalHandler` installed for `sig`.
+   *
+   * Mirrors `loop.remove_signal_handler(sig)`.
+   *
+   * @param sig The signal's name.
+   * @returns Whether a handler was removed.
+   * @throws {TypeError} If `sig` is not a signal name.
+   */
+  removeSignalHandler(sig: Deno.Signal): boolean {
+    checkSignal(sig, "removeSignalHandler()");
+    const remove = this.#signalHandlers.get(sig);
+    if (remove === undefined) return false;
+    this.#signalHandlers.delete(sig);
+    remove();
+    return true;
+  }
+
+  /**
+   * @internal Installs a Deno signal listener for this run: an error it
+   * throws is reported, and it is removed when `run()` ends (or by calling
+   * the returned function). The name must have been checked.
+   */
+  _listenSignal(sig: Deno.Signal, listener: () => void): () => void {
+    const removeListener = listen(sig, () => {
+      try {
+        listener();
+      } catch (error) {
+        this.#report(error, `Exception in the ${sig} handler`);
+      }
+    });
+    const remove = (): void => {
+      this.#signalListeners.delete(remove);
+      removeListener();
+    };
+    this.#signalListeners.add(remove);
+    return remove;
+  }
+
   /** @internal Registers work to do when `run()` ends (stop worker pools). */
   _addCleanup(cleanup: () => void | Promise<void>): void {
     this.#cleanups.push(cleanup);
@@ -277,13 +367,22 @@ export class EventLoop {
         errors.push(error);
       }
     }
+    // Signal handlers stay until the cleanups are done (a second Ctrl-C
+    // while processes are being stopped still reaches runMain).
+    for (const remove of [...this.#signalListeners]) remove();
+    this.#signalHandlers.clear();
     this.closed = true;
     for (const error of errors) this.#report(error, "Exception in cleanup");
   }
 
   #report(error: unknown, message: string): void {
     if (this.#exceptionHandler !== undefined) {
-      this.#exceptionHandler(error, { message });
+      try {
+        this.#exceptionHandler(error, { message });
+      } catch (handlerError) {
+        console.error(`aio: ${message}:`, error);
+        console.error("aio: the exception handler failed:", handlerError);
+      }
     } else {
       console.error(`aio: ${message}:`, error);
     }

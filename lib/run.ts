@@ -18,6 +18,11 @@ import {
 import { EventLoop, getRunningLoop } from "./event_loop.ts";
 import { checkInstrumentOptions, startInstruments } from "./_core/_debug.ts";
 import { formatTaskTree, taskTree } from "./task_tree.ts";
+import {
+  checkSignal,
+  checkSignalList,
+  signalNumber,
+} from "./_core/_signals.ts";
 import type { RunOptions } from "./types.ts";
 
 /**
@@ -173,45 +178,56 @@ export async function runMain(
   main: TaskFunction<unknown>,
   options?: RunMainOptions,
 ): Promise<number> {
+  // Everything is checked before anything is installed.
   checkFunction(main, "runMain()");
-  const signals = options?.signals ??
-    (Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"]);
+  if (
+    options !== undefined && (options === null || typeof options !== "object")
+  ) {
+    throw new TypeError(
+      `runMain(): options must be an object, got ${show(options)}`,
+    );
+  }
+  const signals: Deno.Signal[] = options?.signals === undefined
+    ? (Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"])
+    : checkSignalList(options.signals, "runMain()", "signals");
+  const treeSignal = options?.taskTreeSignal === undefined
+    ? (Deno.build.os === "windows" ? null : "SIGQUIT")
+    : options.taskTreeSignal === null
+    ? null
+    : checkSignal(options.taskTreeSignal, "runMain()", true);
   const controller = new AbortController();
   let received: Deno.Signal | undefined;
-  const listeners = signals.map((name) => {
-    const listener = (): void => {
-      if (received !== undefined) Deno.exit(128 + signalNumber(name));
-      received = name;
-      controller.abort(name);
-    };
-    Deno.addSignalListener(name, listener);
-    return () => Deno.removeSignalListener(name, listener);
-  });
-  let loop: EventLoop | undefined;
-  const treeSignal = options?.taskTreeSignal !== undefined
-    ? options.taskTreeSignal
-    : Deno.build.os === "windows"
-    ? null
-    : "SIGQUIT";
-  const printTree = (): void => {
-    if (loop !== undefined && !loop.closed) {
-      console.error(formatTaskTree(taskTree(loop)));
+  // The listeners belong to the run: installed as main starts, removed
+  // when run() ends (after its cleanups, so that a second signal while
+  // subprocesses are being stopped still exits at once).
+  const install = (): void => {
+    const loop = getRunningLoop();
+    for (const name of signals) {
+      loop._listenSignal(name, () => {
+        if (received !== undefined) Deno.exit(128 + signalNumber(name));
+        received = name;
+        controller.abort(name);
+      });
+    }
+    if (treeSignal !== null) {
+      loop._listenSignal(treeSignal, () => {
+        if (!loop.closed) console.error(formatTaskTree(taskTree(loop)));
+      });
     }
   };
-  if (treeSignal !== null) Deno.addSignalListener(treeSignal, printTree);
   let code = 0;
   try {
     // Only a function that takes the signal gets one (it costs a controller).
     const root: TaskFunction<unknown> = main.length === 0
       ? () => {
-        loop = getRunningLoop();
+        install();
         return (main as () => unknown)();
       }
       : (signal) => {
-        loop = getRunningLoop();
+        install();
         return main(signal);
       };
-    const { taskTreeSignal: _, ...runOptions } = options ?? {};
+    const { taskTreeSignal: _, signals: __, ...runOptions } = options ?? {};
     await run(root, { ...runOptions, signal: controller.signal });
   } catch (error) {
     if (received !== undefined && isCancelled(error)) {
@@ -220,17 +236,7 @@ export async function runMain(
       code = 1;
       console.error(error);
     }
-  } finally {
-    for (const remove of listeners) remove();
-    if (treeSignal !== null) Deno.removeSignalListener(treeSignal, printTree);
   }
   Deno.exitCode = code;
   return code;
-}
-
-function signalNumber(name: Deno.Signal): number {
-  return ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 } as Record<
-    string,
-    number
-  >)[name] ?? 1;
 }
