@@ -8,20 +8,18 @@
 import { TimeoutError } from "./errors.ts";
 import type { Future } from "./future.ts";
 import { currentScope } from "./_core/_scope.ts";
-import { waitPromise } from "./_core/_trap.ts";
-import { checkDelay, show } from "./_core/_checks.ts";
-import {
-  type Awaitable,
-  checkAwaitable,
-  toFuture,
-} from "./_core/_awaitables.ts";
-import { now } from "./_core/_timers.ts";
-import { withDeadline } from "./timeout.ts";
+import { suspend, Wait } from "./_core/_trap.ts";
+import { checkOptions } from "./_core/_checks.ts";
+import { type Awaitable, toFutures } from "./_core/_awaitables.ts";
+import { cancelTimer, now, schedule, type Timer } from "./_core/_timers.ts";
 
 /** Options for {@linkcode asCompleted}. */
 export interface AsCompletedOptions {
-  /** Milliseconds for the whole iteration; then `TimeoutError`. */
-  timeout?: number;
+  /**
+   * Milliseconds for the whole iteration; then `TimeoutError`. `null` or
+   * `Infinity` (the default): no limit.
+   */
+  timeout?: number | null;
 }
 
 /**
@@ -54,90 +52,144 @@ export function asCompleted<T>(
   items: Iterable<Awaitable<T>>,
   options?: AsCompletedOptions,
 ): AsyncIterableIterator<Future<T>> {
-  if (
-    items === null || typeof items !== "object" || !(Symbol.iterator in items)
-  ) {
-    throw new TypeError(
-      `asCompleted(): expected an iterable of awaitables, got ${show(items)}`,
-    );
-  }
-  const ms = options?.timeout;
-  const deadline = ms === undefined
-    ? Infinity
-    : now() + checkDelay(ms, "asCompleted()");
-  const list = [...items];
-  // Check every item before any function becomes a running task.
-  list.forEach((item, i) => checkAwaitable(item, `asCompleted() item ${i}`));
-  const futures = [
-    ...new Set(
-      list.map((item, i) => toFuture(item, `asCompleted() item ${i}`)),
-    ),
-  ];
+  checkOptions(options, AS_COMPLETED_OPTIONS, "asCompleted()");
+  const ms = options?.timeout ?? Infinity;
+  const deadline = ms === Infinity ? Infinity : now() + Math.max(0, ms);
+  // Every item is checked before any function becomes a running task.
+  const futures = toFutures(items, "asCompleted()");
   return new CompletionIterator(futures, deadline);
 }
 
+const AS_COMPLETED_OPTIONS = {
+  timeout: (value: unknown): string | undefined =>
+    value === null || (typeof value === "number" && !Number.isNaN(value))
+      ? undefined
+      : "must be a number of milliseconds or null",
+};
+
+type Step<T> = IteratorResult<Future<T>, undefined>;
+const END: IteratorResult<never, undefined> = {
+  value: undefined,
+  done: true,
+};
+
+// One pending `next()`: served in call order, each with its own item.
+class NextWait<T> extends Wait<Step<T>> {
+  constructor(readonly iterator: CompletionIterator<T>) {
+    super();
+  }
+
+  override arm(): void {
+    this.iterator._arm(this);
+  }
+
+  override disarm(): void {
+    this.iterator._disarm(this);
+  }
+}
+
 // A plain async iterator, not an async generator: a generator would await
-// the Futures it yields, and the caller wants the Futures themselves.
+// the Futures it yields, and the caller wants the Futures themselves. Every
+// `next()` is a cancellation point, even when an item is already done.
 class CompletionIterator<T> implements AsyncIterableIterator<Future<T>> {
   readonly #futures: Future<T>[];
-  readonly #deadline: number;
+  // Done, not yet handed out, in completion order.
   readonly #finished: Future<T>[] = [];
+  // Pending next() calls, oldest first.
+  readonly #waiters: NextWait<T>[] = [];
+  // Items not yet handed out.
   #remaining: number;
-  #wake: (() => void) | undefined;
+  #timer: Timer | undefined;
+  #timedOut = false;
+  #ended = false;
   readonly #onDone = (future: Future<T>): void => {
-    this.#finished.push(future);
-    this.#wake?.();
+    if (this.#ended || this.#timedOut) return;
+    const waiter = this.#waiters.shift();
+    if (waiter === undefined) this.#finished.push(future);
+    else this.#handOut(waiter, future);
   };
 
   constructor(futures: Future<T>[], deadline: number) {
     this.#futures = futures;
-    this.#deadline = deadline;
     this.#remaining = futures.length;
+    if (futures.length === 0) this.#ended = true;
     for (const future of futures) future.addDoneCallback(this.#onDone);
+    if (deadline !== Infinity && this.#remaining > 0) {
+      this.#timer = schedule(deadline, () => this.#timeout());
+    }
   }
 
   [Symbol.asyncIterator](): this {
     return this;
   }
 
-  async next(): Promise<IteratorResult<Future<T>, undefined>> {
-    if (this.#remaining === 0) return this.#end();
-    if (this.#finished.length === 0) {
-      const next = new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      let arrived: true | undefined;
-      try {
-        arrived = await withDeadline(
-          this.#deadline,
-          () => waitPromise(next, currentScope()).then(() => true as const),
-          "undefined",
-          "asCompleted()",
-        );
-      } catch (error) {
-        this.#end();
-        throw error;
-      } finally {
-        this.#wake = undefined;
-      }
-      if (arrived === undefined) {
-        this.#end();
-        throw new TimeoutError(
-          "asCompleted(): timed out before every item was done",
-        );
-      }
+  next(): Promise<Step<T>> {
+    if (this.#ended) return Promise.resolve(END);
+    return suspend(new NextWait(this), currentScope(), "future", this);
+  }
+
+  return(): Promise<Step<T>> {
+    this.#end();
+    return Promise.resolve(END);
+  }
+
+  /** @internal A next() begins waiting. */
+  _arm(waiter: NextWait<T>): void {
+    if (this.#ended) {
+      waiter.wake(END);
+    } else if (this.#finished.length > 0) {
+      this.#handOut(waiter, this.#finished.shift()!);
+    } else if (this.#timedOut) {
+      this.#end();
+      waiter.fail(this.#timeoutError());
+    } else {
+      this.#waiters.push(waiter);
     }
-    this.#remaining--;
-    return { value: this.#finished.shift()!, done: false };
   }
 
-  return(): Promise<IteratorResult<Future<T>, undefined>> {
-    return Promise.resolve(this.#end());
+  /** @internal A next() was cancelled. */
+  _disarm(waiter: NextWait<T>): void {
+    const index = this.#waiters.indexOf(waiter);
+    if (index >= 0) this.#waiters.splice(index, 1);
   }
 
-  #end(): IteratorResult<Future<T>, undefined> {
-    this.#remaining = 0;
+  #handOut(waiter: NextWait<T>, future: Future<T>): void {
+    waiter.wake({ value: future, done: false });
+    if (--this.#remaining === 0) this.#end();
+  }
+
+  #timeoutError(): TimeoutError {
+    return new TimeoutError(
+      "asCompleted(): timed out before every item was done",
+    );
+  }
+
+  #timeout(): void {
+    this.#timer = undefined;
+    this.#timedOut = true;
+    this.#release();
+    // Items already done are still handed out first (asyncio's order).
+    if (this.#waiters.length > 0) {
+      const waiters = this.#waiters.splice(0);
+      this.#end();
+      for (const waiter of waiters) waiter.fail(this.#timeoutError());
+    }
+  }
+
+  #release(): void {
     for (const future of this.#futures) future.removeDoneCallback(this.#onDone);
-    return { value: undefined, done: true };
+    if (this.#timer !== undefined) {
+      cancelTimer(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  // Ends the iteration: pending next() calls get `done`.
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#release();
+    this.#finished.length = 0;
+    for (const waiter of this.#waiters.splice(0)) waiter.wake(END);
   }
 }

@@ -7,15 +7,18 @@
  * @module
  */
 
-import { CancelledError, TaskGroupError } from "./errors.ts";
-import { currentScope } from "./_core/_scope.ts";
+import { CancelledError, InvalidStateError, isCancelled } from "./errors.ts";
+import { Future, FutureState } from "./future.ts";
+import { currentScope, Scope } from "./_core/_scope.ts";
+import { suspend, Wait } from "./_core/_trap.ts";
+import { checkOptions } from "./_core/_checks.ts";
 import {
   type Awaitable,
-  awaitIn,
   checkAwaitable,
   isThenable,
+  reportError,
 } from "./_core/_awaitables.ts";
-import { taskGroup } from "./task_group.ts";
+import { nearestNursery, Nursery, Task, type TaskFunction } from "./task.ts";
 
 /** Options for {@linkcode gather}, passed as the last argument. */
 export interface GatherOptions {
@@ -25,14 +28,6 @@ export interface GatherOptions {
 
 /** One argument of `gather`: a task function, or a promise, Task or Future. */
 export type GatherItem<T> = Awaitable<T>;
-
-// Carries a child's own cancellation (not gather's) out of the task group,
-// where a cancelled child is otherwise not an error.
-class ChildCancelled extends Error {
-  constructor(readonly error: CancelledError) {
-    super("child cancelled");
-  }
-}
 
 /**
  * Runs functions as child tasks and awaits promises, Tasks and Futures, all
@@ -83,37 +78,298 @@ export async function gather(...args: unknown[]): Promise<unknown[]> {
   ) {
     options = args.pop() as GatherOptions;
   }
+  checkOptions(options, { returnExceptions: "boolean" }, "gather()");
   args.forEach((item, i) => checkAwaitable(item, `gather() item ${i}`));
-  const items = args as Awaitable<unknown>[];
-  const returnExceptions = options?.returnExceptions === true;
-  const results: unknown[] = new Array(items.length);
-  try {
-    await taskGroup({ name: "gather()" }, (tg) => {
-      items.forEach((item, i) => {
-        tg.createTask(async (signal) => {
-          try {
-            results[i] = typeof item === "function"
-              ? await item(signal)
-              : await awaitIn(item, currentScope());
-          } catch (error) {
-            const gatherCancelled = currentScope()?.cancelled === true;
-            if (returnExceptions && !gatherCancelled) {
-              results[i] = error;
-            } else if (error instanceof CancelledError && !gatherCancelled) {
-              throw new ChildCancelled(error);
-            } else {
-              throw error;
-            }
-          }
-        }, { name: `gather()[${i}]` });
-      });
-    });
-  } catch (error) {
-    if (error instanceof TaskGroupError) {
-      const first = error.errors[0];
-      throw first instanceof ChildCancelled ? first.error : first;
+  const scope = currentScope();
+  checkNoCycle(args, scope);
+  if (args.length === 0) return [];
+  const wait = new GatherWait(args, options?.returnExceptions === true, scope);
+  return await suspend(wait, scope, "group", wait);
+}
+
+// Awaiting a task that encloses the caller (the caller itself, or a task it
+// runs inside of) would never end: that task cannot settle before the
+// caller does.
+function checkNoCycle(items: unknown[], scope: Scope | undefined): void {
+  let enclosing: Set<Scope> | undefined;
+  items.forEach((item, i) => {
+    if (!(item instanceof Task) || item.done()) return;
+    if (enclosing === undefined) {
+      enclosing = new Set();
+      for (let s = scope; s !== undefined; s = s.parent) enclosing.add(s);
     }
-    throw error;
+    if (enclosing.has(item.scope)) {
+      throw new InvalidStateError(
+        `gather() item ${i}: ${item.describe()} ${
+          item.scope === scope?.task?.scope
+            ? "is the caller"
+            : "encloses the caller"
+        }; awaiting it would never end`,
+      );
+    }
+  });
+}
+
+const RUNNING = 0;
+const FAILING = 1;
+const CANCELLING = 2;
+const FINISHED = 3;
+
+// How gather holds each item: a child it started (owned), a promise it
+// awaits (owned: nobody else gets its rejection), or a Task or Future passed
+// in (awaited; cancelled only when gather itself is cancelled).
+const CHILD = 0;
+const PROMISE = 1;
+const PASSED = 2;
+
+// The one wait of a gather call. Function items run as tasks in gather's
+// own scope; the caller waits on this object in its scope. On the first
+// error gather cancels its children, waits for them, then throws the error;
+// every later error of what it owns is reported, not dropped. Cancelling the
+// caller cancels the children and the Tasks and Futures passed in, and
+// waits for them to unwind.
+class GatherWait extends Wait<unknown[]> {
+  readonly #items: unknown[];
+  readonly #kinds: number[];
+  readonly #results: unknown[];
+  readonly #returnExceptions: boolean;
+  readonly #outer: Scope | undefined;
+  #scope: Scope | undefined;
+  #nursery: Nursery | undefined;
+  #children: Map<Task<unknown>, number> | undefined;
+  #phase = RUNNING;
+  #remaining: number;
+  #passedPending = 0;
+  #observing = false;
+  #first: { error: unknown } | undefined;
+  #cancelError: CancelledError | undefined;
+  // Inside the nursery's child-done call, which still counts that child.
+  #inChildDone = 0;
+  // Each distinct Task or Future passed in, with its places in the results.
+  readonly #passed = new Map<Future<unknown>, number[]>();
+  readonly #onPassedDone = (future: Future<unknown>): void => {
+    this.#passedPending--;
+    this.#passedSettled(future);
+  };
+
+  constructor(
+    items: unknown[],
+    returnExceptions: boolean,
+    outer: Scope | undefined,
+  ) {
+    super();
+    this.#items = items;
+    this.#returnExceptions = returnExceptions;
+    this.#outer = outer;
+    this.#remaining = items.length;
+    this.#results = new Array(items.length);
+    this.#kinds = items.map((item, i) => {
+      if (typeof item === "function") return CHILD;
+      if (!(item instanceof Future)) return PROMISE;
+      const places = this.#passed.get(item);
+      if (places === undefined) this.#passed.set(item, [i]);
+      else places.push(i);
+      return PASSED;
+    });
+    // Promises first, before anything starts: a throwing `then` starts
+    // nothing. (A rejection that then has no reader is reported.)
+    items.forEach((item, i) => {
+      if (this.#kinds[i] !== PROMISE) return;
+      try {
+        (item as PromiseLike<unknown>).then(
+          (value) => this.#settled(i, FutureState.FULFILLED, value, undefined),
+          (error) =>
+            this.#settled(
+              i,
+              error instanceof CancelledError
+                ? FutureState.CANCELLED
+                : FutureState.REJECTED,
+              error,
+              undefined,
+            ),
+        );
+      } catch (error) {
+        this.#phase = FINISHED;
+        throw error;
+      }
+    });
   }
-  return results;
+
+  override arm(): void {
+    this.#observePassed();
+    if (this.#phase !== RUNNING) return;
+    const outer = this.#outer;
+    const scope = this.#scope = new Scope(outer, outer?.task, "gather()");
+    const nursery = this.#nursery = new Nursery(
+      scope,
+      (task) => this.#childDone(task),
+      nearestNursery(outer)?.observer,
+    );
+    const children = this.#children = new Map();
+    this.#items.forEach((item, i) => {
+      if (this.#kinds[i] !== CHILD) return;
+      children.set(
+        nursery.spawn(item as TaskFunction<unknown>, `gather()[${i}]`),
+        i,
+      );
+    });
+    this.#check();
+  }
+
+  override cancel(error: CancelledError): void {
+    if (this.#phase === FINISHED) return;
+    const wasRunning = this.#phase === RUNNING;
+    this.#phase = CANCELLING;
+    this.#cancelError = error;
+    this.#scope?.cancel(error.reason);
+    if (wasRunning) {
+      // asyncio's rule: cancelling gather cancels what was passed to it.
+      this.#observePassed();
+      for (const item of this.#passed.keys()) item.cancel(error.reason);
+    }
+    this.#check();
+  }
+
+  #observePassed(): void {
+    if (this.#observing) return;
+    this.#observing = true;
+    const done: Future<unknown>[] = [];
+    for (const item of this.#passed.keys()) {
+      if (item.done()) done.push(item);
+      else {
+        this.#passedPending++;
+        item.addDoneCallback(this.#onPassedDone);
+      }
+    }
+    for (const item of done) this.#passedSettled(item);
+  }
+
+  #passedSettled(future: Future<unknown>): void {
+    const state = future._state();
+    const value = future._value();
+    for (const index of this.#passed.get(future)!) {
+      this.#settled(index, state, value, future);
+    }
+  }
+
+  #childDone(task: Task<unknown>): void {
+    this.#inChildDone++;
+    try {
+      this.#childSettled(task);
+    } finally {
+      this.#inChildDone--;
+    }
+  }
+
+  #childSettled(task: Task<unknown>): void {
+    const index = this.#children!.get(task);
+    if (index !== undefined) {
+      this.#settled(index, task._state(), task._value(), task);
+      return;
+    }
+    // A task a child started in gather's scope: its failure fails gather,
+    // as it would fail a task group (unless its shielded caller got it).
+    if (
+      task._state() === FutureState.REJECTED &&
+      !(task.scope.shielded && task._retrieved())
+    ) {
+      task._markRetrieved();
+      this.#failed(task._value());
+    }
+    this.#check();
+  }
+
+  #settled(
+    index: number,
+    state: number,
+    value: unknown,
+    future: Future<unknown> | undefined,
+  ): void {
+    const kind = this.#kinds[index];
+    if (this.#phase !== RUNNING) {
+      // Not read: a passed-in item's outcome stays its owner's to read.
+      if (kind === PASSED) {
+        this.#check();
+        return;
+      }
+      future?._markRetrieved();
+      if (state === FutureState.REJECTED) this.#report(value);
+      if (kind === CHILD) this.#check();
+      return;
+    }
+    this.#remaining--;
+    future?._markRetrieved();
+    if (state === FutureState.FULFILLED || this.#returnExceptions) {
+      this.#results[index] = value;
+    } else {
+      this.#failed(value);
+    }
+    this.#check();
+  }
+
+  // An error that gather did not return in its results: the first is
+  // thrown (while running), every later one is reported.
+  #failed(error: unknown): void {
+    if (this.#phase !== RUNNING) {
+      this.#report(error);
+      return;
+    }
+    this.#first = { error };
+    this.#phase = FAILING;
+    // Passed-in items are not gather's: stop waiting for them.
+    for (const item of this.#passed.keys()) {
+      item.removeDoneCallback(this.#onPassedDone);
+    }
+    this.#passedPending = 0;
+    this.#scope?.cancel("gather() is failing");
+  }
+
+  #report(error: unknown): void {
+    if (isCancelled(error)) return;
+    reportError(
+      error,
+      this.#phase === CANCELLING && this.#first === undefined
+        ? "gather(): error while gather was cancelled"
+        : "gather(): error after the first (the first was thrown)",
+      this.#outer,
+    );
+  }
+
+  #check(): void {
+    const idle = (this.#nursery?.pending ?? 0) - this.#inChildDone === 0;
+    switch (this.#phase) {
+      case RUNNING:
+        if (this.#remaining === 0 && idle) {
+          this.#close();
+          this.wake(this.#results);
+        }
+        break;
+      case FAILING:
+        if (idle) {
+          this.#close();
+          this.fail(this.#first!.error);
+        }
+        break;
+      case CANCELLING:
+        if (idle && this.#passedPending === 0) {
+          this.#close();
+          const first = this.#first;
+          this.fail(
+            first !== undefined && !isCancelled(first.error)
+              ? first.error
+              : this.#cancelError,
+          );
+        }
+        break;
+    }
+  }
+
+  #close(): void {
+    this.#phase = FINISHED;
+    if (this.#nursery !== undefined) this.#nursery.finished = true;
+    this.#scope?.close();
+    for (const item of this.#passed.keys()) {
+      item.removeDoneCallback(this.#onPassedDone);
+    }
+  }
 }

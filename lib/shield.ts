@@ -8,7 +8,7 @@
 import { Future } from "./future.ts";
 import { currentScope, Scope, storage } from "./_core/_scope.ts";
 import { waitPromise } from "./_core/_trap.ts";
-import { show } from "./_core/_checks.ts";
+import { checkOptions } from "./_core/_checks.ts";
 import { checkAwaitable } from "./_core/_awaitables.ts";
 import { nearestNursery, type TaskFunction } from "./task.ts";
 
@@ -73,13 +73,7 @@ export function shield<T>(
   options?: ShieldOptions,
 ): Promise<T> {
   checkAwaitable(work, "shield()");
-  if (
-    options !== undefined && (options === null || typeof options !== "object")
-  ) {
-    throw new TypeError(
-      `shield(): options must be an object, got ${show(options)}`,
-    );
-  }
+  checkOptions(options, { wait: "boolean" }, "shield()");
   const scope = currentScope();
   if (options?.wait === true) {
     if (typeof work !== "function") {

@@ -5,17 +5,12 @@
  * @module
  */
 
-import type { Future } from "./future.ts";
+import { type Future, FutureState } from "./future.ts";
 import { currentScope } from "./_core/_scope.ts";
-import { waitPromise } from "./_core/_trap.ts";
-import { checkDelay, show } from "./_core/_checks.ts";
-import {
-  type Awaitable,
-  checkAwaitable,
-  toFuture,
-} from "./_core/_awaitables.ts";
-import { now } from "./_core/_timers.ts";
-import { withDeadline } from "./timeout.ts";
+import { suspend, Wait } from "./_core/_trap.ts";
+import { checkOptions } from "./_core/_checks.ts";
+import { type Awaitable, toFutures } from "./_core/_awaitables.ts";
+import { cancelTimer, insert, now, type Timer } from "./_core/_timers.ts";
 
 /** When {@linkcode wait} returns. */
 export type ReturnWhen =
@@ -27,8 +22,11 @@ export type ReturnWhen =
 export interface WaitOptions {
   /** Default `"ALL_COMPLETED"`. */
   returnWhen?: ReturnWhen;
-  /** Milliseconds to wait at most; then returns what is done so far. */
-  timeout?: number;
+  /**
+   * Milliseconds to wait at most; then returns what is done so far.
+   * `null` or `Infinity` (the default): no limit.
+   */
+  timeout?: number | null;
 }
 
 /** What {@linkcode wait} returns: the items split by state. */
@@ -75,66 +73,93 @@ export async function wait<T>(
   items: Iterable<Awaitable<T>>,
   options?: WaitOptions,
 ): Promise<WaitResult<T>> {
-  if (
-    items === null || typeof items !== "object" || !(Symbol.iterator in items)
-  ) {
-    throw new TypeError(
-      `wait(): expected an iterable of awaitables, got ${show(items)}`,
-    );
-  }
+  checkOptions(options, WAIT_OPTIONS, "wait()");
   const returnWhen = options?.returnWhen ?? "ALL_COMPLETED";
-  if (!RETURN_WHEN.has(returnWhen)) {
-    throw new TypeError(`wait(): invalid returnWhen ${show(returnWhen)}`);
-  }
-  const ms = options?.timeout;
-  if (ms !== undefined) checkDelay(ms, "wait()");
-  const list = [...items];
-  if (list.length === 0) throw new TypeError("wait(): no items to wait for");
-  // Check every item before any function becomes a running task.
-  list.forEach((item, i) => checkAwaitable(item, `wait() item ${i}`));
-  const futures = [
-    ...new Set(list.map((item, i) => toFuture(item, `wait() item ${i}`))),
-  ];
-  const satisfied = (): boolean => {
-    let done = 0;
-    for (const future of futures) {
-      if (!future.done()) continue;
-      done++;
-      if (returnWhen === "FIRST_COMPLETED") return true;
-      if (
-        returnWhen === "FIRST_EXCEPTION" && !future.cancelled() &&
-        future.exception() !== undefined
-      ) {
-        return true;
-      }
-    }
-    return done === futures.length;
-  };
-  if (!satisfied()) {
-    let wake!: () => void;
-    const ready = new Promise<void>((resolve) => {
-      wake = resolve;
-    });
-    const check = (): void => {
-      if (satisfied()) wake();
-    };
-    for (const future of futures) future.addDoneCallback(check);
-    try {
-      if (ms === undefined) await waitPromise(ready, currentScope());
-      else {await withDeadline(
-          now() + ms,
-          () => waitPromise(ready, currentScope()),
-          "undefined",
-          "wait()",
-        );}
-    } finally {
-      for (const future of futures) future.removeDoneCallback(check);
-    }
-  } else {
-    await waitPromise(Promise.resolve(), currentScope());
-  }
+  const ms = options?.timeout ?? Infinity;
+  const when = ms === Infinity ? Infinity : now() + Math.max(0, ms);
+  // Every item is checked before any function becomes a running task.
+  const futures = toFutures(items, "wait()", true);
+  await suspend(
+    new ItemsWait(futures, returnWhen, when),
+    currentScope(),
+    "future",
+    futures,
+  );
   const done = new Set<Future<T>>();
   const pending = new Set<Future<T>>();
   for (const future of futures) (future.done() ? done : pending).add(future);
   return { done, pending };
+}
+
+const WAIT_OPTIONS = {
+  returnWhen: (value: unknown): string | undefined =>
+    RETURN_WHEN.has(value as string)
+      ? undefined
+      : "must be FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED",
+  timeout: (value: unknown): string | undefined =>
+    value === null || (typeof value === "number" && !Number.isNaN(value))
+      ? undefined
+      : "must be a number of milliseconds or null",
+};
+
+// One wait object for the whole call: it is the done callback of every item
+// and, with a timeout, the heap timer. Reading outcomes here never marks an
+// error as retrieved: whoever holds the item still owes it a reader.
+class ItemsWait<T> extends Wait<boolean> implements Timer {
+  seq = 0;
+  index = -1;
+  #pending = 0;
+  readonly #onDone = (future: Future<T>): void => {
+    if (
+      --this.#pending === 0 || this.returnWhen === "FIRST_COMPLETED" ||
+      (this.returnWhen === "FIRST_EXCEPTION" &&
+        future._state() === FutureState.REJECTED)
+    ) {
+      this.disarm();
+      this.wake(true);
+    }
+  };
+
+  constructor(
+    readonly futures: Future<T>[],
+    readonly returnWhen: ReturnWhen,
+    readonly when: number,
+  ) {
+    super();
+  }
+
+  override arm(): void {
+    let pending = 0;
+    let satisfied = false;
+    for (const future of this.futures) {
+      if (!future.done()) pending++;
+      else if (
+        this.returnWhen === "FIRST_COMPLETED" ||
+        (this.returnWhen === "FIRST_EXCEPTION" &&
+          future._state() === FutureState.REJECTED)
+      ) {
+        satisfied = true;
+      }
+    }
+    if (satisfied || pending === 0) {
+      this.wake(true);
+      return;
+    }
+    this.#pending = pending;
+    for (const future of this.futures) {
+      if (!future.done()) future.addDoneCallback(this.#onDone);
+    }
+    if (this.when !== Infinity) insert(this);
+  }
+
+  override disarm(): void {
+    for (const future of this.futures) future.removeDoneCallback(this.#onDone);
+    if (this.index >= 0) cancelTimer(this);
+  }
+
+  /** The timeout: return what is done so far. */
+  callback(): void {
+    this.disarm();
+    this.wake(false);
+  }
 }

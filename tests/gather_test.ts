@@ -10,10 +10,18 @@ import {
   CancelledError,
   checkpoint,
   createTask,
+  currentTask,
   Future,
   gather,
+  type GatherOptions,
+  getRunningLoop,
+  InvalidStateError,
   run,
+  shield,
   sleep,
+  taskGroup,
+  TaskGroupError,
+  timeout,
 } from "@seed/aio";
 import { pendingTimers } from "../lib/_core/_timers.ts";
 import { caught, deferred } from "./_helpers.ts";
@@ -85,8 +93,8 @@ Deno.test("`gather`: the first error cancels the others, waits for them, then is
         throw first;
       },
       async () => {
-        await sleep(2);
-        throw new Error("second, never thrown: cancelled first");
+        await sleep(10_000);
+        throw new Error("never thrown: cancelled first");
       },
     )
   );
@@ -96,23 +104,193 @@ Deno.test("`gather`: the first error cancels the others, waits for them, then is
   assertEquals(pendingTimers(), 0);
 });
 
-Deno.test("`gather` cancels Tasks passed in when it fails", async () => {
+Deno.test("`gather` leaves Tasks, Futures and promises passed in running when a sibling fails", async () => {
   await run(async () => {
     const started = deferred();
     const passed = createTask(async () => {
       started.resolve();
       await sleep(10_000);
+      return "task";
     });
+    const future = new Future<string>();
+    const promise = deferred<string>();
     await started.promise;
     const boom = new Error("boom");
     const error = await caught(() =>
-      gather(passed, () => {
+      gather(passed, future, promise.promise, () => {
         throw boom;
       })
     );
     assertStrictEquals(error, boom);
-    assert(passed.cancelled());
+    // gather owns only what it started (asyncio's rule).
+    assertFalse(passed.done());
+    assertFalse(future.done());
+    future.setResult("future");
+    promise.resolve("promise");
+    passed.cancel();
+    assertInstanceOf(await caught(() => passed), CancelledError);
   });
+});
+
+Deno.test("cancelling the caller of `gather` cancels the Tasks passed in and waits for them to unwind", async () => {
+  await run(async () => {
+    const events: string[] = [];
+    const started = deferred();
+    const passed = createTask(async () => {
+      started.resolve();
+      try {
+        await sleep(10_000);
+      } finally {
+        await shield(() => sleep(1), { wait: true });
+        events.push("passed task unwound");
+      }
+    });
+    await started.promise;
+    const caller = createTask(() => gather(passed, () => sleep(10_000)));
+    await sleep(1);
+    caller.cancel("stop");
+    const error = await caught(() => caller);
+    events.push("caller done");
+    assertInstanceOf(error, CancelledError);
+    assert(passed.cancelled());
+    assertEquals(events, ["passed task unwound", "caller done"]);
+  });
+});
+
+Deno.test("`gather` reports a second failure and a sibling's cleanup error once each, and throws the first", async () => {
+  const reported: unknown[] = [];
+  const unobserved: unknown[] = [];
+  const first = new Error("first");
+  const second = new Error("second");
+  const cleanup = new Error("cleanup");
+  const error = await caught(() =>
+    run(async () => {
+      getRunningLoop().setExceptionHandler((e) => reported.push(e));
+      const go = deferred();
+      await gather(
+        async () => {
+          await go.promise;
+          throw first;
+        },
+        async () => {
+          await go.promise;
+          throw second;
+        },
+        async () => {
+          try {
+            await sleep(10_000);
+          } finally {
+            // deno-lint-ignore no-unsafe-finally
+            throw cleanup;
+          }
+        },
+        async () => {
+          await sleep(1);
+          go.resolve();
+        },
+      );
+    }, { onUnobservedError: (e) => unobserved.push(e) })
+  );
+  assertStrictEquals(error, first);
+  assertEquals(reported, [second, cleanup]);
+  assertEquals(unobserved, []);
+});
+
+Deno.test("`gather` reports an error raised while its caller was cancelled", async () => {
+  const reported: unknown[] = [];
+  const cleanup = new Error("cleanup");
+  await run(async () => {
+    getRunningLoop().setExceptionHandler((e) => reported.push(e));
+    const started = deferred();
+    const caller = createTask(() =>
+      gather(async () => {
+        try {
+          started.resolve();
+          await sleep(10_000);
+        } finally {
+          // deno-lint-ignore no-unsafe-finally
+          throw cleanup;
+        }
+      }, { returnExceptions: true })
+    );
+    await started.promise;
+    caller.cancel();
+    assertInstanceOf(await caught(() => caller), CancelledError);
+  });
+  assertEquals(reported, [cleanup]);
+});
+
+Deno.test("`gather` reports a promise item that rejects after gather threw", async () => {
+  const reported: unknown[] = [];
+  const late = new Error("late");
+  const first = new Error("first");
+  await run(async () => {
+    getRunningLoop().setExceptionHandler((e) => reported.push(e));
+    const promise = deferred<never>();
+    const error = await caught(() =>
+      gather(promise.promise, () => {
+        throw first;
+      })
+    );
+    assertStrictEquals(error, first);
+    promise.reject(late);
+    await sleep(1);
+  });
+  assertEquals(reported, [late]);
+});
+
+Deno.test("`gather` throws InvalidStateError when an item is the caller's own task or one enclosing it", async () => {
+  await run(async () => {
+    const error = await caught(() =>
+      timeout(10_000, () => gather(currentTask()!))
+    );
+    assertInstanceOf(error, InvalidStateError);
+    assert((error as Error).message.includes("is the caller"), String(error));
+    const outer = currentTask()!;
+    let started = false;
+    const inner = await caught(() =>
+      taskGroup((tg) =>
+        tg.createTask(() =>
+          gather(() => {
+            started = true;
+          }, outer)
+        )
+      )
+    );
+    assertInstanceOf(inner, TaskGroupError);
+    assertInstanceOf(inner.errors[0], InvalidStateError);
+    assertFalse(started);
+  });
+});
+
+Deno.test("`gather` puts a Future given twice in both places", async () => {
+  await run(async () => {
+    const future = new Future<number>();
+    setTimeout(() => future.setResult(7), 1);
+    assertEquals(await gather(future, () => 1, future), [7, 1, 7]);
+  });
+});
+
+Deno.test("`gather` checks its options before starting anything", async () => {
+  let started = false;
+  const fn = () => {
+    started = true;
+  };
+  const misspelt = await caught(() =>
+    gather(fn, { retrunExceptions: true } as unknown as GatherOptions)
+  );
+  assertInstanceOf(misspelt, TypeError);
+  assert(
+    (misspelt as Error).message.includes("did you mean returnExceptions?"),
+    String(misspelt),
+  );
+  const wrongType = await caught(() =>
+    gather(fn, { returnExceptions: "yes" } as unknown as GatherOptions)
+  );
+  assertInstanceOf(wrongType, TypeError);
+  assert((wrongType as Error).message.includes("returnExceptions"));
+  await sleep(1);
+  assertFalse(started);
 });
 
 Deno.test("`gather` with returnExceptions puts errors in place and lets the others finish", async () => {

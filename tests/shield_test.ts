@@ -268,3 +268,22 @@ Deno.test("`shield` with `{ wait: true }` rejects bad input", () => {
     TypeError,
   );
 });
+
+Deno.test("`shield` checks its options: a wrong type or an unknown name is a TypeError before the work starts", async () => {
+  let started = false;
+  const work = () => {
+    started = true;
+  };
+  assertThrows(
+    () => shield(work, { wait: "true" } as unknown as { wait: boolean }),
+    TypeError,
+    "option wait must be a boolean",
+  );
+  assertThrows(
+    () => shield(work, { wiat: true } as unknown as { wait: boolean }),
+    TypeError,
+    "did you mean wait?",
+  );
+  await Promise.resolve();
+  assertEquals(started, false);
+});

@@ -1,22 +1,20 @@
 import {
-  assert,
   assertEquals,
   assertFalse,
   assertInstanceOf,
-  assertStrictEquals,
-  assertThrows,
+  assertStringIncludes,
 } from "@std/assert";
 import { FakeTime } from "@std/testing/time";
 import {
-  asCompleted,
   CancelledError,
   checkpoint,
   createTask,
   Future,
+  getRunningLoop,
   run,
   sleep,
-  TimeoutError,
   wait,
+  type WaitOptions,
 } from "@seed/aio";
 import { pendingTimers } from "../lib/_core/_timers.ts";
 import { caught } from "./_helpers.ts";
@@ -68,6 +66,8 @@ Deno.test("`wait` FIRST_EXCEPTION returns at the first error, or when all are do
     // A success does not end the wait, an exception does.
     assertEquals(first.done, new Set([ok, failing]));
     assertEquals(first.pending, new Set([slow]));
+    // wait() reads no outcome: the error is still the caller's to read.
+    assertEquals((failing.exception() as Error).message, "x");
     slow.cancel();
 
     const a = createTask(() => sleep(1, "a"));
@@ -172,12 +172,7 @@ Deno.test("`wait` rejects bad input with TypeError", async () => {
   assertEquals(pendingTimers(), 0);
 });
 
-// CORE BUG: wait() turns items into tasks one by one, so a bad item after a
-// function leaves the function's task running (asCompleted likewise).
-Deno.test({
-  name: "`wait` and `asCompleted` check every item before starting any",
-  ignore: false,
-}, async () => {
+Deno.test("`wait` checks every item before starting any", async () => {
   await run(async () => {
     let started = 0;
     const fn = () => {
@@ -185,148 +180,102 @@ Deno.test({
     };
     const bad = 5 as unknown as () => void;
     assertInstanceOf(await caught(() => wait([fn, bad])), TypeError);
-    assertInstanceOf(await caught(() => asCompleted([fn, bad])), TypeError);
     await sleep(1);
     assertEquals(started, 0);
   });
 });
 
-Deno.test("`asCompleted` yields futures in completion order", async () => {
-  await run(async () => {
-    const order: string[] = [];
-    // Each item finishes strictly after the one before it: ordered by
-    // events, so timer jitter cannot reorder them.
-    const fast = createTask(() => sleep(1, "fast"));
-    const mid = createTask(async () => {
-      await fast;
-      return await sleep(1, "mid");
-    });
-    const slow = createTask(async () => {
-      await mid;
-      return await sleep(1, "slow");
-    });
-    for await (
-      const future of asCompleted<string>([
-        slow,
-        mid,
-        Promise.resolve("now"),
-        fast,
-      ])
-    ) {
-      order.push(await future);
-    }
-    assertEquals(order, ["now", "fast", "mid", "slow"]);
-  });
-});
-
-Deno.test("`asCompleted` yields failed items too; awaiting them throws", async () => {
-  await run(async () => {
-    const boom = new Error("boom");
-    const results: unknown[] = [];
-    const failing = createTask(async () => {
-      await sleep(1);
-      throw boom;
-    });
-    const ok = createTask(async () => {
-      await caught(() => failing);
-      return "ok";
-    });
-    for await (const future of asCompleted([ok, failing])) {
-      try {
-        results.push(await future);
-      } catch (e) {
-        results.push(e);
-      }
-    }
-    assertEquals(results.length, 2);
-    assertStrictEquals(results[0], boom);
-    assertEquals(results[1], "ok");
-  });
-});
-
-Deno.test("`asCompleted` with a timeout throws TimeoutError after yielding what finished", async () => {
-  using time = new FakeTime();
-  const pending = run(async () => {
-    const seen: string[] = [];
-    const slow = createTask(() => sleep(1_000, "slow"));
-    const error = await caught(async () => {
-      for await (
-        const future of asCompleted([() => sleep(10, "fast"), slow], {
-          timeout: 50,
-        })
-      ) {
-        seen.push(await future);
-      }
-    });
-    // Nothing is cancelled by asCompleted's timeout.
-    assertFalse(slow.done());
-    slow.cancel();
-    return { seen, error };
-  });
-  await advance(time, 10);
-  await advance(time, 40);
-  const { seen, error } = await pending;
-  assertEquals(seen, ["fast"]);
-  assertInstanceOf(error, TimeoutError);
-  assertEquals(pendingTimers(), 0);
-});
-
-Deno.test("leaving `asCompleted` early cancels nothing", async () => {
-  await run(async () => {
-    const slow = createTask(() => sleep(5, "slow"));
-    for await (const future of asCompleted([() => sleep(1, "fast"), slow])) {
-      assertEquals(await future, "fast");
-      break;
-    }
-    assertFalse(slow.cancelled());
-    assertEquals(await slow, "slow");
-  });
-});
-
-Deno.test("cancelling the caller of `asCompleted` throws CancelledError", async () => {
-  await run(async () => {
-    const item = createTask(() => sleep(10_000));
-    const caller = createTask(async () => {
-      for await (const _ of asCompleted([item])) {
-        // never reached
-      }
-    });
-    await checkpoint();
-    caller.cancel();
-    assertInstanceOf(await caught(() => caller), CancelledError);
-    item.cancel();
-  });
-});
-
-Deno.test("`asCompleted` rejects bad input with TypeError", async () => {
-  for (const bad of [undefined, null, 5, "ab"]) {
-    assertThrows(() => asCompleted(bad as unknown as []), TypeError);
-  }
-  assertThrows(
-    () => asCompleted([Promise.resolve(1)], { timeout: NaN }),
-    TypeError,
-  );
-  assertThrows(
-    () => asCompleted([7 as unknown as Promise<number>]),
-    TypeError,
-  );
-  // An empty input is simply an empty iteration.
-  const seen: unknown[] = [];
-  for await (const future of asCompleted([])) seen.push(future);
-  assertEquals(seen, []);
-  assert(pendingTimers() === 0);
-});
-
-Deno.test("`wait` and `asCompleted` count an item given twice once", async () => {
+Deno.test("`wait` counts an item given twice once", async () => {
   await run(async () => {
     const task = createTask(() => sleep(1, "once"));
     const { done, pending } = await wait([task, task]);
     assertEquals(done, new Set([task]));
     assertEquals(pending.size, 0);
-    const seen: string[] = [];
-    for await (const future of asCompleted([task, task])) {
-      seen.push(await future);
+  });
+});
+
+Deno.test("`wait` FIRST_EXCEPTION does not read a function item's error: nobody reading it gets it reported once", async () => {
+  const unobserved: unknown[] = [];
+  const reported: unknown[] = [];
+  const boom = new Error("boom");
+  await run(async () => {
+    getRunningLoop().setExceptionHandler((e) => reported.push(e));
+    const { done, pending } = await wait([
+      async () => {
+        await sleep(1);
+        throw boom;
+      },
+      () => sleep(10_000),
+    ], { returnWhen: "FIRST_EXCEPTION" });
+    assertEquals(done.size, 1);
+    for (const future of pending) future.cancel();
+  }, { onUnobservedError: (e) => unobserved.push(e) });
+  assertEquals([...unobserved, ...reported], [boom]);
+});
+
+Deno.test("`wait` reports a rejected promise item nobody read, once, when run ends", async () => {
+  const reported: unknown[] = [];
+  const unread = new Error("unread");
+  const read = new Error("read");
+  await run(async () => {
+    getRunningLoop().setExceptionHandler((e) => reported.push(e));
+    await wait([Promise.reject(unread)]);
+    const { done } = await wait([Promise.reject(read)]);
+    assertEquals([...done].map((future) => future.exception()), [read]);
+  });
+  assertEquals(reported, [unread]);
+});
+
+Deno.test("`wait` checks its options by name and type before starting anything", async () => {
+  await run(async () => {
+    let started = 0;
+    const fn = () => {
+      started++;
+    };
+    const misspelt = await caught(() =>
+      wait([fn], { retrunWhen: "FIRST_COMPLETED" } as unknown as WaitOptions)
+    );
+    assertInstanceOf(misspelt, TypeError);
+    assertStringIncludes(
+      (misspelt as Error).message,
+      "did you mean returnWhen?",
+    );
+    const wrongType = await caught(() =>
+      wait([fn], { timeout: "10" } as unknown as WaitOptions)
+    );
+    assertInstanceOf(wrongType, TypeError);
+    assertStringIncludes((wrongType as Error).message, "timeout");
+    await sleep(1);
+    assertEquals(started, 0);
+  });
+});
+
+Deno.test("`wait` starts no function when a later item's `then` throws", async () => {
+  await run(async () => {
+    let started = 0;
+    const badThenable = {
+      then(): never {
+        throw new Error("bad thenable");
+      },
+    };
+    const error = await caught(() =>
+      wait([() => {
+        started++;
+      }, badThenable as unknown as Promise<void>])
+    );
+    assertEquals((error as Error).message, "bad thenable");
+    await sleep(1);
+    assertEquals(started, 0);
+  });
+});
+
+Deno.test("`wait` with timeout null or Infinity has no limit", async () => {
+  await run(async () => {
+    for (const timeout of [null, Infinity]) {
+      const { done, pending } = await wait([() => sleep(2, "x")], { timeout });
+      assertEquals(done.size, 1);
+      assertEquals(pending.size, 0);
     }
-    assertEquals(seen, ["once"]);
+    assertEquals(pendingTimers(), 0);
   });
 });
