@@ -25,18 +25,55 @@ export interface SignalReceiver
   readonly closed: boolean;
 }
 
+// A Deno signal listener does not keep the process alive; a task waiting
+// for a signal must (Trio's receiver does). One host timer, held while any
+// receiver waits.
+let waiting = 0;
+let keeper: ReturnType<typeof setInterval> | undefined;
+
+function hold(): void {
+  if (waiting++ === 0) keeper = setInterval(() => {}, 1 << 30);
+}
+
+function release(): void {
+  if (--waiting === 0) {
+    clearInterval(keeper);
+    keeper = undefined;
+  }
+}
+
 class SignalWait extends Wait<IteratorResult<Deno.Signal>> {
+  #held = false;
+
   constructor(readonly receiver: Receiver) {
     super();
   }
 
   override arm(): void {
     this.receiver.waiter = this;
+    this.#held = true;
+    hold();
   }
 
   override disarm(): void {
     // Cancelling the wait ends the receiver: its listeners go now.
     this.receiver.close();
+  }
+
+  override wake(value: IteratorResult<Deno.Signal>): boolean {
+    this.#free();
+    return super.wake(value);
+  }
+
+  override fail(error: unknown): boolean {
+    this.#free();
+    return super.fail(error);
+  }
+
+  #free(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    release();
   }
 }
 
