@@ -262,6 +262,8 @@ export class Nursery implements ScopeNursery {
   aborting = false;
   /** Set once joined: no new tasks. */
   finished = false;
+  /** While set, new tasks wait here to be started together (taskGroup's body). */
+  holding: Task<unknown>[] | undefined = undefined;
   readonly observer: TaskObserver | undefined;
   #pending = 0;
   #idle: (() => void) | undefined;
@@ -291,7 +293,9 @@ export class Nursery implements ScopeNursery {
     const task = new Task(fn, this, name, shielded);
     this.#pending++;
     this.observer?.spawned?.(task);
-    queueMicrotask(() => task._start());
+    const holding = this.holding;
+    if (holding !== undefined) holding.push(task);
+    else queueMicrotask(() => task._start());
     return task;
   }
 

@@ -15,8 +15,12 @@ import {
 } from "./errors.ts";
 import { FutureState } from "./future.ts";
 import { currentScope, Scope, storage } from "./_core/_scope.ts";
-import { waitPromise } from "./_core/_trap.ts";
-import { checkFunction, show } from "./_core/_checks.ts";
+import { suspend, Wait } from "./_core/_trap.ts";
+import {
+  checkFunction,
+  checkOptions,
+  type OptionSpec,
+} from "./_core/_checks.ts";
 import {
   type CreateTaskOptions,
   Nursery,
@@ -36,6 +40,11 @@ export interface TaskGroupOptions {
   /** A name for the task tree and traces. */
   name?: string;
 }
+
+const OPTIONS: Record<keyof TaskGroupOptions, OptionSpec> = {
+  supervise: "boolean",
+  name: "string",
+};
 
 /** The function `TaskGroup.start` runs: call `started(value)` once ready. */
 export type StartFunction<T> = (
@@ -101,13 +110,7 @@ export class TaskGroup {
    * @throws {TypeError} If `options` is not an object.
    */
   constructor(options?: TaskGroupOptions) {
-    if (
-      options !== undefined && (options === null || typeof options !== "object")
-    ) {
-      throw new TypeError(
-        `TaskGroup: options must be an object, got ${show(options)}`,
-      );
-    }
+    checkOptions(options, OPTIONS, "TaskGroup");
     const outer = currentScope();
     const name = options?.name ?? "TaskGroup";
     const scope = new Scope(outer, outer?.task, name);
@@ -175,46 +178,23 @@ export class TaskGroup {
     options?: CreateTaskOptions,
   ): Promise<T> {
     checkFunction(fn, "TaskGroup.start()");
-    let resolveStarted!: (value: T) => void;
-    let isStarted = false;
-    const ready = new Promise<T>((resolve) => {
-      resolveStarted = resolve;
-    });
+    // The caller's wait: woken by started(value), failed by the child ending
+    // first. Made before the child so that started() can reach it.
+    const wait = new StartWait<T>();
     const task: Task<unknown> = this.createTask((signal) => {
       const started = (value: T): void => {
-        if (isStarted) {
+        if (wait.isStarted) {
           throw new InvalidStateError("started() was already called");
         }
-        isStarted = true;
+        wait.isStarted = true;
         this.#starting.delete(task);
-        resolveStarted(value);
+        wait.wake(value);
       };
       return fn(Object.assign(started, { started, signal }), signal);
     }, options);
+    wait.task = task;
     this.#starting.add(task);
-    const ended = new Promise<never>((_, reject) => {
-      task.addDoneCallback(() => {
-        if (isStarted) return;
-        const value = task._value();
-        task._markRetrieved();
-        reject(
-          task._state() === FutureState.FULFILLED
-            ? new InvalidStateError(
-              `${task.describe()} returned without calling started()`,
-            )
-            : value,
-        );
-      });
-    });
-    ended.catch(() => {});
-    return await waitPromise(
-      Promise.race([ready, ended]),
-      currentScope(),
-      "future",
-      () => {
-        if (!isStarted) task.cancel();
-      },
-    );
+    return await suspend(wait, currentScope(), "future", task);
   }
 
   /**
@@ -229,6 +209,25 @@ export class TaskGroup {
   /** Waits for the children and throws as the group must (see the class). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this._finish(false, undefined);
+  }
+
+  /** @internal Holds the children created from now on (see taskGroup). */
+  _hold(): Task<unknown>[] {
+    return this.#nursery.holding = [];
+  }
+
+  /** @internal Starts the held children on a later turn. */
+  _release(held: Task<unknown>[], then: () => void): void {
+    this.#nursery.holding = undefined;
+    queueMicrotask(() => {
+      then();
+      for (const task of held) task._start();
+    });
+  }
+
+  /** @internal The body failed before its first await: abort at once. */
+  _abortEarly(): void {
+    this.#abort();
   }
 
   /** @internal Ends the group after its body. */
@@ -284,6 +283,58 @@ function findNursery(scope: Scope): Nursery | undefined {
   return undefined;
 }
 
+// The caller of `tg.start()` (the group's #childDone leaves a child that is
+// still starting to this wait). Until started(value) is called the child is
+// the caller's: if the caller is cancelled, the child is cancelled and the
+// caller fails only once it has unwound, with the child's own error if it
+// raised one while unwinding (so that error is thrown once, never lost).
+class StartWait<T> extends Wait<T> {
+  task: Task<unknown> | undefined = undefined;
+  isStarted = false;
+  override arm(): void {
+    this.task!.addDoneCallback(() => this.#ended());
+  }
+
+  #ended(): void {
+    if (this.isStarted || this.settled) return;
+    const task = this.task!;
+    task._markRetrieved();
+    this.fail(
+      task._state() === FutureState.FULFILLED
+        ? new InvalidStateError(
+          `${task.describe()} returned without calling started()`,
+        )
+        : task._value(),
+    );
+  }
+
+  override wake(value: T): boolean {
+    // started() called while the child unwinds from the caller's
+    // cancellation: the child is now the group's, the caller is cancelled.
+    const error = this.#cancelError;
+    return error === undefined ? super.wake(value) : this.fail(error);
+  }
+
+  #cancelError: CancelledError | undefined = undefined;
+
+  override cancel(error: CancelledError): void {
+    const task = this.task!;
+    if (this.isStarted || task.done()) {
+      this.fail(error); // (a child that ended first already failed this wait)
+      return;
+    }
+    this.#cancelError = error;
+    task.cancel(error.reason);
+    task.addDoneCallback(() => {
+      if (this.settled) return;
+      task._markRetrieved();
+      this.fail(
+        task._state() === FutureState.REJECTED ? task._value() : error,
+      );
+    });
+  }
+}
+
 /**
  * Runs `fn(tg)` in a new task group and waits for every child it starts.
  * A failing child cancels its siblings and the body (unless `supervise`);
@@ -329,17 +380,49 @@ export async function taskGroup<T>(
 ): Promise<T> {
   const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
   const options = typeof optionsOrFn === "function" ? undefined : optionsOrFn;
+  if (typeof optionsOrFn === "function" && maybeFn !== undefined) {
+    throw new TypeError(
+      "taskGroup(): expected (fn) or (options, fn), got two functions",
+    );
+  }
   checkFunction(fn, "taskGroup()");
   const tg = new TaskGroup(options);
   let result: T | undefined;
   let bodyFailed = false;
   let bodyError: unknown;
+  // Children created before the body's first await are held, and started
+  // only after a body that already failed had the chance to abort the group:
+  // they never run (asyncio cancels them before their first step).
+  const held = tg._hold();
+  let early = true;
+  let body: T | PromiseLike<T> | undefined;
   try {
-    result = await storage.run(tg._scope, fn!, tg);
+    body = storage.run(tg._scope, fn!, tg);
   } catch (error) {
     bodyFailed = true;
     bodyError = error;
+    tg._abortEarly();
+  }
+  if (!bodyFailed && isThenable(body)) {
+    body.then(undefined, () => {
+      if (early) tg._abortEarly();
+    });
+  }
+  tg._release(held, () => early = false);
+  if (!bodyFailed) {
+    try {
+      result = await body;
+    } catch (error) {
+      bodyFailed = true;
+      bodyError = error;
+    }
   }
   await tg._finish(bodyFailed, bodyError);
   return result as T;
+}
+
+function isThenable<T>(value: unknown): value is PromiseLike<T> {
+  return value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as PromiseLike<T>).then === "function";
 }

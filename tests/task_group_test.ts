@@ -19,6 +19,8 @@ import {
   TaskGroup,
   taskGroup,
   TaskGroupError,
+  timeout,
+  TimeoutError,
 } from "@seed/aio";
 import { pendingTimers } from "../lib/_core/_timers.ts";
 import { caught, deferred } from "./_helpers.ts";
@@ -667,4 +669,137 @@ Deno.test("`TaskGroup.start` also takes Trio's `task_status.started(value)` spel
     return port;
   });
   assertEquals(value, 8080);
+});
+
+Deno.test("`TaskGroup.start` throws the error a starting child raises while a timeout cancels it", async () => {
+  // The child's `finally` throws during the unwinding: that error must reach
+  // start()'s caller (it wins over the cancellation), not vanish.
+  const cleanup = new Error("cleanup failed");
+  const errors: unknown[] = [];
+  await run(async () => {
+    const error = await caught(() =>
+      taskGroup((tg) =>
+        timeout(10, () =>
+          tg.start(async () => {
+            try {
+              await sleep(10_000);
+            } finally {
+              // deno-lint-ignore no-unsafe-finally
+              throw cleanup;
+            }
+          }))
+      )
+    );
+    assertInstanceOf(error, TaskGroupError);
+    errors.push(...(error as TaskGroupError).errors);
+  }, { onUnobservedError: (e) => errors.push(e) });
+  assertEquals(errors, [cleanup]);
+});
+
+Deno.test("`TaskGroup.start` throws a starting child's unwinding error when a sibling fails", async () => {
+  const boom = new Error("sibling failed");
+  const cleanup = new Error("cleanup failed");
+  const seen: unknown[] = [];
+  await run(async () => {
+    const error = await caught(() =>
+      taskGroup(async (tg) => {
+        tg.createTask(async () => {
+          await sleep(5);
+          throw boom;
+        });
+        await tg.start(async () => {
+          try {
+            await sleep(10_000);
+          } finally {
+            // deno-lint-ignore no-unsafe-finally
+            throw cleanup;
+          }
+        });
+      })
+    );
+    assertInstanceOf(error, TaskGroupError);
+    seen.push(...(error as TaskGroupError).errors);
+  }, { onUnobservedError: (e) => seen.push(e) });
+  // Each error exactly once: the sibling's, and the starting child's (which
+  // start() threw into the body, so the group holds it as the body's).
+  assertEquals(seen.length, 2);
+  assert(seen.includes(boom));
+  assert(seen.includes(cleanup));
+});
+
+Deno.test("`taskGroup()`: children created in a body that throws before any await never run", async () => {
+  let ran = 0;
+  const boom = new Error("early");
+  for (
+    const body of [
+      (tg: TaskGroup) => {
+        tg.createTask(() => void ran++);
+        throw boom;
+      },
+      // deno-lint-ignore require-await
+      async (tg: TaskGroup) => {
+        tg.createTask(() => void ran++);
+        tg.createTask(async () => {
+          ran++;
+          await sleep(1);
+        });
+        throw boom;
+      },
+    ]
+  ) {
+    const error = await caught(() => run(() => taskGroup(body)));
+    assertInstanceOf(error, TaskGroupError);
+    assertEquals((error as TaskGroupError).errors, [boom]);
+  }
+  assertEquals(ran, 0);
+});
+
+Deno.test("`taskGroup()`: children of a body that fails after an await did start", async () => {
+  let ran = 0;
+  const error = await caught(() =>
+    run(() =>
+      taskGroup(async (tg) => {
+        tg.createTask(() => void ran++);
+        await sleep(1);
+        throw new Error("late");
+      })
+    )
+  );
+  assertInstanceOf(error, Error);
+  assertEquals(ran, 1);
+});
+
+Deno.test("`taskGroup()` and `TaskGroup` reject bad options before anything starts", () => {
+  assertThrows(
+    () =>
+      new TaskGroup({ supervise: "yes" } as unknown as { supervise: boolean }),
+    TypeError,
+    "supervise",
+  );
+  assertThrows(
+    () =>
+      new TaskGroup({ supervize: true } as unknown as { supervise: boolean }),
+    TypeError,
+    "did you mean supervise?",
+  );
+});
+
+Deno.test("`taskGroup(fnA, fnB)` is a TypeError, not a silently ignored body", async () => {
+  let ran = false;
+  const body = () => {
+    ran = true;
+  };
+  await assertRejects(
+    () => (taskGroup as (...args: unknown[]) => Promise<unknown>)(body, body),
+    TypeError,
+  );
+  await assertRejects(
+    () =>
+      (taskGroup as (...args: unknown[]) => Promise<unknown>)(
+        { supervise: "yes" },
+        body,
+      ),
+    TypeError,
+  );
+  assertFalse(ran);
 });
