@@ -285,3 +285,19 @@ export function showUrl(url: string): string {
     return "(bad url)";
   }
 }
+
+/** Waits for `promise` (its failure ignored), but at most `ms`. */
+export async function within(
+  promise: Promise<unknown>,
+  ms: number,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      promise.catch(() => {}),
+      new Promise((resolve) => timer = setTimeout(resolve, ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -40,6 +40,7 @@ import {
   REPLY_TTL_MS,
   rootUrl,
   showUrl,
+  within,
 } from "./_protocol.ts";
 
 /** Options for {@linkcode RedisExecutor}. */
@@ -226,7 +227,9 @@ class Engine {
   readonly callerId = crypto.randomUUID();
   readonly maxInFlight: number;
   readonly attempts: number;
-  readonly backoff: { type: "fixed" | "exponential"; delay: number } | undefined;
+  readonly backoff:
+    | { type: "fixed" | "exponential"; delay: number }
+    | undefined;
   readonly heartbeatMs: number;
   readonly maxStalledCount: number;
   readonly checkMs: number;
@@ -336,22 +339,20 @@ class Engine {
     const queue = this.queue!;
     const blocking = this.blocking!;
     const replies = this.replies!;
-    this.client = this.blocking = this.queue = this.replies = undefined;
+    this.client =
+      this.blocking =
+      this.queue =
+      this.replies =
+        undefined;
     try {
       if (client.status === "ready") {
-        await Promise.race([
-          client.del(this.keys.caller(this.callerId)),
-          new Promise((resolve) => setTimeout(resolve, 200)),
-        ]);
+        await within(client.del(this.keys.caller(this.callerId)), 200);
       }
     } catch {
       // Redis is gone: the heartbeat key expires by itself.
     }
     // BullMQ does not close the clients it was given: we do.
-    await Promise.race([
-      queue.close().catch(() => {}),
-      new Promise((resolve) => setTimeout(resolve, 500)),
-    ]);
+    await within(queue.close(), 500);
     blocking.disconnect();
     client.disconnect();
     await replies;
@@ -737,7 +738,9 @@ export class RedisExecutor implements Executor, AsyncDisposable {
       signal: (v) =>
         v instanceof AbortSignal ? undefined : "must be an AbortSignal",
       deadline: (v) =>
-        typeof v === "number" && !Number.isNaN(v) ? undefined : "must be a number",
+        typeof v === "number" && !Number.isNaN(v)
+          ? undefined
+          : "must be a number",
     }, what) ?? NO_OPTIONS;
     return this.#call(
       exportName,
@@ -912,7 +915,14 @@ export class RedisExecutor implements Executor, AsyncDisposable {
     if (options.deadline !== undefined && options.deadline !== Infinity) {
       deadline = Date.now() + (options.deadline - now());
     }
-    const data: JobData = { v: 1, c: engine.callerId, a: encoded, d: deadline, m: engine.maxStalledCount, ...target };
+    const data: JobData = {
+      v: 1,
+      c: engine.callerId,
+      a: encoded,
+      d: deadline,
+      m: engine.maxStalledCount,
+      ...target,
+    };
     const loop = scope?.loop as EventLoop | undefined;
     if (loop !== undefined && !loop.closed) engine.attach(loop);
     if (engine.space.size === 0 && engine.room() > 0) {

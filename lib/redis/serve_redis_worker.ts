@@ -34,6 +34,7 @@ import {
   resolveModule,
   rootUrl,
   showUrl,
+  within,
 } from "./_protocol.ts";
 
 /** Options for {@linkcode serveRedisWorker}. */
@@ -254,7 +255,9 @@ export async function serveRedisWorker(
       throw new UnrecoverableError("stalled more often than the call allows");
     }
     if (data.d > 0 && Date.now() >= data.d) {
-      throw new UnrecoverableError("the job's deadline passed before it started");
+      throw new UnrecoverableError(
+        "the job's deadline passed before it started",
+      );
     }
     // What to run; a refusal is the caller's error, not the engine's.
     let run: () => Promise<unknown>;
@@ -268,7 +271,9 @@ export async function serveRedisWorker(
         }
         const fn = compileSource(data.s);
         if (typeof fn !== "function") {
-          throw new TypeError("The source sent to the worker is not a function");
+          throw new TypeError(
+            "The source sent to the worker is not a function",
+          );
         }
         run = () => pool.submit(fn, ...args);
       } else {
@@ -425,10 +430,7 @@ export async function serveRedisWorker(
     pool.terminate();
     await pool.close().catch(() => {});
     if (worker !== undefined) {
-      await Promise.race([
-        worker.close().catch(() => {}),
-        new Promise((resolve) => setTimeout(resolve, 2000)),
-      ]);
+      await within(worker.close(), 2000);
     }
     subscriber.disconnect();
     workerConnection.disconnect();

@@ -20,7 +20,8 @@ import { serveRedisWorker } from "./serve_redis_worker.ts";
 import { isCancelled } from "../errors.ts";
 
 /** The usage text of the command. */
-export const USAGE: string = `Usage: deno run --allow-env --allow-net=<redis host> --allow-read=<root> \\
+export const USAGE: string =
+  `Usage: deno run --allow-env --allow-net=<redis host> --allow-read=<root> \\
     worker.ts --redis URL --queue NAME --root DIR [options]
 
 Serves a RedisExecutor queue: takes jobs from Redis, runs each in a local
