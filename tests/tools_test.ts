@@ -13,9 +13,11 @@ import {
   denoFlags,
   forcedChoice,
   jsrSpecifiers,
+  outcome,
   plan,
   type PlanContext,
   probeJsr,
+  PUBLISH_NOTE,
   type Step,
   testSummary,
 } from "../tools/task.ts";
@@ -242,6 +244,198 @@ Deno.test("tools/task.ts run: one announcement, flags handed to the child", asyn
       "aio: @std/* from the npm-only fallback (forced by AIO_STD=npm)",
     ]);
     assertMatch(out, /^flags=--import-map=\/.*\/compat\/import_map\.json$/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("plan off a terminal: quiet gates, dots for the whole suite only", () => {
+  const steps = plan("test", [], ctx({ quiet: true }));
+  for (const step of steps.slice(0, 5)) {
+    assert(step.args.includes("--quiet"), step.name);
+  }
+  assert(steps[5].args.includes("--reporter=dot"));
+  // Named files (a helper's --quick run) keep the per-test lines.
+  const named = plan(
+    "test",
+    ["--quick", "tests/a_test.ts"],
+    ctx({ quiet: true }),
+  );
+  assert(!named[0].args.includes("--reporter=dot"));
+  // On a terminal nothing changes.
+  assert(!plan("test", [], ctx())[5].args.includes("--reporter=dot"));
+});
+
+Deno.test("the publish dry-run step explains its expected warning in one line", () => {
+  const publish = plan("check", [], ctx()).find((s) => s.name === "publish");
+  assertEquals(publish?.note, PUBLISH_NOTE);
+  assert(!PUBLISH_NOTE.includes("\n"));
+  assertMatch(PUBLISH_NOTE, /unanalyzable-dynamic-import.*expected/);
+});
+
+Deno.test("outcome: 130 and 143 are interrupted, not failed", () => {
+  assertEquals(outcome(0), "ok");
+  assertEquals(outcome(130), "interrupted");
+  assertEquals(outcome(143), "interrupted");
+  assertEquals(outcome(1), "failed");
+  assertEquals(outcome(1, true), "interrupted");
+});
+
+Deno.test("deno.json lists no test-only npm package where deno task installs it", async () => {
+  // `deno task` installs every npm package of deno.json's "imports" before
+  // it runs anything, the demo included; test-only ones live in "scopes".
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+  );
+  const imports = Object.keys(config.imports ?? {});
+  for (const name of ["fast-check", "@sinonjs/fake-timers", "minimist"]) {
+    assert(!imports.includes(name), `${name} in deno.json imports`);
+  }
+  assertEquals(
+    config.scopes["./tests/"]["fast-check"],
+    "npm:fast-check@^4.3.0",
+  );
+  const map = JSON.parse(
+    await Deno.readTextFile(
+      new URL("../compat/import_map.json", import.meta.url),
+    ),
+  );
+  // An import map installs nothing eagerly, but keep the test-only
+  // packages scoped there too.
+  for (const name of ["fast-check", "@sinonjs/fake-timers"]) {
+    assert(!(name in map.imports), `${name} in compat/import_map.json imports`);
+  }
+});
+
+const TASK = new URL("../tools/task.ts", import.meta.url).pathname;
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** The pids of a process's children (Linux /proc). */
+async function childrenOf(pid: number): Promise<number[]> {
+  const text = await Deno.readTextFile(`/proc/${pid}/task/${pid}/children`)
+    .catch(() => "");
+  return text.trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+async function alive(pid: number): Promise<boolean> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) Z/.test(stat); // A zombie is gone but unreaped.
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts the echo server through the task runner, sends `signal` to the
+ * runner's own pid once the server is ready, and checks what is left.
+ */
+async function signalRunner(signal: Deno.Signal, expected: number) {
+  const runner = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", TASK, "run", "scripts/echo_server.ts", "--port", "0"],
+    cwd: ROOT,
+    env: { AIO_STD: "npm" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const limit = setTimeout(() => runner.kill("SIGKILL"), 30_000);
+  try {
+    const stderr = new Response(runner.stderr).text();
+    const reader = runner.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let out = "";
+    let port = 0;
+    while (port === 0) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+      const match = /Serving on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (match) port = Number(match[1]);
+    }
+    assert(port > 0, `no ready line: ${out}`);
+    const servers = await childrenOf(runner.pid);
+    assertEquals(servers.length, 1, "the runner has one child, the server");
+    runner.kill(signal);
+    while (!(await reader.read()).done) { /* drain */ }
+    const { code } = await runner.status;
+    const err = await stderr;
+    assertEquals(code, expected, err);
+    assertMatch(err, new RegExp(`interrupted \\(exit code ${expected}\\)`));
+    assert(!err.includes("failed"), err);
+    // Nothing left: the server process is gone and its port is free.
+    assertEquals(await alive(servers[0]), false, "the server is still running");
+    const listener = Deno.listen({ hostname: "127.0.0.1", port });
+    listener.close();
+  } finally {
+    clearTimeout(limit);
+  }
+}
+
+Deno.test("tools/task.ts passes SIGTERM on: the server stops, the port is free, exit 143", async () => {
+  await signalRunner("SIGTERM", 143);
+});
+
+Deno.test("tools/task.ts passes SIGINT on once: exit 130, reported as interrupted", async () => {
+  await signalRunner("SIGINT", 130);
+});
+
+Deno.test("tools/task.ts off a terminal: children get NO_COLOR", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = `${dir}/show_color.ts`;
+    await Deno.writeTextFile(
+      script,
+      'console.log(`NO_COLOR=${Deno.env.get("NO_COLOR")}`);\n',
+    );
+    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", TASK, "run", script],
+      env: { AIO_STD: "npm" },
+      stdin: "null",
+      stderr: "null",
+    }).output();
+    assertEquals(code, 0);
+    assertEquals(new TextDecoder().decode(stdout), "NO_COLOR=1\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno test --doc, as the suite runs it, fails on a broken block in docs/*.md", async () => {
+  // The full suite names no files: deno then collects README.md and
+  // docs/*.md along with the tests. A temp project proves both are run.
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/deno.json`, "{}\n");
+    await Deno.mkdir(`${dir}/docs`);
+    const block = (code: string) => "# Guide\n\n```ts\n" + code + "\n```\n";
+    await Deno.writeTextFile(`${dir}/README.md`, block("console.log(1);"));
+    await Deno.writeTextFile(`${dir}/docs/good.md`, block("console.log(2);"));
+    await Deno.writeTextFile(
+      `${dir}/docs/broken.md`,
+      block('throw new Error("this example is broken");'),
+    );
+    const suite = plan("test", ["--quick"], ctx({ flags: [] }))[0];
+    const runSuite = () =>
+      new Deno.Command(Deno.execPath(), {
+        args: suite.args,
+        cwd: dir,
+        env: { NO_COLOR: "1" },
+        stdin: "null",
+      }).output();
+    const broken = await runSuite();
+    const text = new TextDecoder().decode(broken.stdout) +
+      new TextDecoder().decode(broken.stderr);
+    assert(broken.code !== 0, text);
+    assertMatch(
+      text,
+      /docs\/broken\.md\$\d+-\d+\.ts => .*FAILED|this example is broken/,
+    );
+    assertMatch(text, /docs\/good\.md/);
+    assertMatch(text, /README\.md/);
+    await Deno.remove(`${dir}/docs/broken.md`);
+    const fixed = await runSuite();
+    assertEquals(fixed.code, 0, new TextDecoder().decode(fixed.stdout));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

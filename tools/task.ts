@@ -13,6 +13,21 @@
  * and `AIO_DENO_FLAGS` (space-separated flags, possibly empty) for tests
  * that spawn scripts as subprocesses.
  *
+ * Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to this runner are
+ * passed on to the step running (which runs in a session of its own, so a
+ * Ctrl-C in a terminal reaches it once, through here), and the runner exits
+ * with the step's exit code; a step that ends with 130 or 143 (SIGINT,
+ * SIGTERM) is reported as interrupted, not failed, and no further step runs.
+ *
+ * Off a terminal (CI, a pipe, a file) the output is plain and short:
+ * children get `NO_COLOR=1`, the gates run with `--quiet`, and the full
+ * suite reports with dots (failures still in full). `NO_COLOR` set by the
+ * caller is passed on everywhere.
+ *
+ * `demo` and `run` resolve `@std/*` without the test-only packages
+ * (fast-check, fake timers): `deno.json` keeps them in `scopes` for tests/
+ * and compat/, so nothing is downloaded for them outside the test suite.
+ *
  * Usage: deno run -A tools/task.ts <command> [args...]
  *
  *   test [--quick] [deno test args]  the quality gates, then the test suite;
@@ -38,6 +53,8 @@ export interface Step {
   args: string[];
   /** Whether to echo a plain "N passed, N failed" line after it. */
   summarize?: boolean;
+  /** A line printed before the step runs (what to expect from it). */
+  note?: string;
 }
 
 /** What {@linkcode plan} needs to know about the working tree. */
@@ -52,6 +69,8 @@ export interface PlanContext {
   peers: string[];
   /** Skip the quality gates before the tests. */
   skipGates: boolean;
+  /** Off a terminal: quiet gates, dots for the full suite. */
+  quiet?: boolean;
 }
 
 /** The result of choosing a mode, with why. */
@@ -141,21 +160,44 @@ export function forcedChoice(value: string | undefined): Choice | undefined {
   return undefined;
 }
 
+/** The line printed before the publish dry-run, which warns by design. */
+export const PUBLISH_NOTE =
+  "aio: publish dry-run: one `unanalyzable-dynamic-import` warning is expected (the worker host imports the module a pool is given, by URL, at run time); it is not an error";
+
 function gates(ctx: PlanContext): Step[] {
+  const quiet = ctx.quiet ? ["--quiet"] : [];
   const steps: Step[] = [
-    { name: "fmt", args: ["fmt", "--check"] },
-    { name: "lint", args: ["lint"] },
-    { name: "check", args: ["check", ...ctx.flags, ...ctx.checkTargets] },
+    { name: "fmt", args: ["fmt", "--check", ...quiet] },
+    { name: "lint", args: ["lint", ...quiet] },
+    {
+      name: "check",
+      args: ["check", ...quiet, ...ctx.flags, ...ctx.checkTargets],
+    },
   ];
   if (ctx.hasMod) {
     steps.push(
-      { name: "doc-lint", args: ["doc", "--lint", ...ctx.flags, "mod.ts"] },
+      {
+        name: "doc-lint",
+        args: ["doc", "--lint", ...quiet, ...ctx.flags, "mod.ts"],
+      },
       // publish takes its imports from deno.json alone; the published files
       // import nothing from @std, so this passes without JSR too.
-      { name: "publish", args: ["publish", "--dry-run", "--allow-dirty"] },
+      {
+        name: "publish",
+        args: ["publish", "--dry-run", "--allow-dirty", ...quiet],
+        note: PUBLISH_NOTE,
+      },
     );
   }
   return steps;
+}
+
+/**
+ * Whether test arguments name files or folders to test (else the whole
+ * suite runs: every test file, README.md and docs/*.md).
+ */
+function namesFiles(args: string[]): boolean {
+  return args.some((arg) => !arg.startsWith("-"));
 }
 
 /**
@@ -175,6 +217,11 @@ export function plan(
     case "test": {
       const quick = args.includes("--quick");
       const rest = args.filter((a) => a !== "--quick");
+      // The whole suite, off a terminal: dots, failures in full.
+      const dots = ctx.quiet && !namesFiles(rest) &&
+          !rest.some((a) => a.startsWith("--reporter"))
+        ? ["--reporter=dot"]
+        : [];
       const suite: Step = {
         name: "test",
         args: [
@@ -184,6 +231,7 @@ export function plan(
           "--sanitize-resources",
           "--doc",
           "--parallel",
+          ...dots,
           ...ctx.flags,
           ...rest,
         ],
@@ -321,6 +369,7 @@ async function hasTypeScript(path: string): Promise<boolean> {
 async function context(
   flags: string[],
   skipGates: boolean,
+  quiet: boolean,
 ): Promise<PlanContext> {
   const checkTargets: string[] = [];
   for (const target of CHECK_CANDIDATES) {
@@ -344,10 +393,84 @@ async function context(
     hasMod: await exists("mod.ts"),
     peers,
     skipGates,
+    quiet,
   };
 }
 
-async function runStep(step: Step): Promise<number> {
+/** The signals passed on to the running step. */
+export const FORWARDED_SIGNALS: readonly Deno.Signal[] = [
+  "SIGINT",
+  "SIGTERM",
+  "SIGHUP",
+  "SIGQUIT",
+];
+
+/** Signals after which no further step runs (SIGQUIT only asks for a report). */
+const STOPPING: ReadonlySet<Deno.Signal> = new Set([
+  "SIGINT",
+  "SIGTERM",
+  "SIGHUP",
+]);
+
+const SIGNAL_NUMBERS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGTERM: 15,
+};
+
+/**
+ * Passes signals on to the child running, once each: the runner itself
+ * stays alive to wait for the child and report its exit code.
+ */
+class Forwarder {
+  child: Deno.ChildProcess | undefined;
+  /** The first stopping signal received, if any. */
+  stopped: Deno.Signal | undefined;
+  #listeners: [Deno.Signal, () => void][] = [];
+
+  install(): void {
+    if (Deno.build.os === "windows") return;
+    for (const signal of FORWARDED_SIGNALS) {
+      const listener = (): void => {
+        if (STOPPING.has(signal)) this.stopped ??= signal;
+        try {
+          this.child?.kill(signal);
+        } catch {
+          // It has exited already.
+        }
+      };
+      Deno.addSignalListener(signal, listener);
+      this.#listeners.push([signal, listener]);
+    }
+  }
+
+  uninstall(): void {
+    for (const [signal, listener] of this.#listeners) {
+      Deno.removeSignalListener(signal, listener);
+    }
+    this.#listeners = [];
+  }
+}
+
+/**
+ * How a step's exit code reads: 0 ok; 130 and 143 (SIGINT, SIGTERM), and
+ * any code after a stopping signal, interrupted; anything else failed.
+ *
+ * @param code The step's exit code.
+ * @param signalled Whether the runner passed a stopping signal on.
+ * @returns "ok", "interrupted" or "failed".
+ */
+export function outcome(
+  code: number,
+  signalled = false,
+): "ok" | "interrupted" | "failed" {
+  if (code === 0) return "ok";
+  return code === 130 || code === 143 || signalled ? "interrupted" : "failed";
+}
+
+async function runStep(step: Step, forwarder: Forwarder): Promise<number> {
+  if (step.note) console.error(step.note);
   // Piped only off a terminal (CI): there the closing counts are repeated
   // as a plain line; on a terminal deno keeps its colors and layout.
   const pipe = step.summarize && !Deno.stdout.isTerminal();
@@ -356,19 +479,27 @@ async function runStep(step: Step): Promise<number> {
     stdin: "inherit",
     stdout: pipe ? "piped" : "inherit",
     stderr: "inherit",
+    // A session of its own: a terminal's Ctrl-C reaches the runner only,
+    // which passes it on once (twice would force a script's exit).
+    detached: Deno.build.os !== "windows",
   }).spawn();
-  let tail = "";
-  if (pipe) {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stdout) {
-      await Deno.stdout.write(chunk);
-      tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4096);
+  forwarder.child = child;
+  try {
+    let tail = "";
+    if (pipe) {
+      const decoder = new TextDecoder();
+      for await (const chunk of child.stdout) {
+        await Deno.stdout.write(chunk);
+        tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4096);
+      }
     }
+    const { code } = await child.status;
+    const summary = pipe ? testSummary(tail) : undefined;
+    if (summary) console.log(`${step.name}: ${summary}`);
+    return code;
+  } finally {
+    forwarder.child = undefined;
   }
-  const { code } = await child.status;
-  const summary = pipe ? testSummary(tail) : undefined;
-  if (summary) console.log(`${step.name}: ${summary}`);
-  return code;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -391,7 +522,28 @@ async function main(argv: string[]): Promise<number> {
     console.error(`aio: ${(error as Error).message}`);
     return 2;
   }
+  // Off a terminal: no colours anywhere (children inherit NO_COLOR).
+  const quiet = !Deno.stdout.isTerminal();
+  if (quiet) Deno.env.set("NO_COLOR", "1");
+  const forwarder = new Forwarder();
+  forwarder.install();
+  try {
+    return await runAll(command, args, config, forced, forwarder, quiet);
+  } finally {
+    forwarder.uninstall();
+  }
+}
+
+async function runAll(
+  command: string,
+  args: string[],
+  config: { imports?: Record<string, string> },
+  forced: Choice | undefined,
+  forwarder: Forwarder,
+  quiet: boolean,
+): Promise<number> {
   const choice = forced ?? await probeJsr(jsrSpecifiers(config.imports ?? {}));
+  if (forwarder.stopped) return 128 + SIGNAL_NUMBERS[forwarder.stopped];
   console.error(announce(choice));
 
   const importMap = fileURLToPath(
@@ -404,17 +556,20 @@ async function main(argv: string[]): Promise<number> {
   const skipGates = Deno.env.get("AIO_SKIP_GATES") === "1";
   let steps: Step[];
   try {
-    steps = plan(command, args, await context(flags, skipGates));
+    steps = plan(command, args, await context(flags, skipGates, quiet));
   } catch (error) {
     console.error(`aio: ${(error as Error).message}`);
     return 2;
   }
   for (const step of steps) {
-    const code = await runStep(step);
-    if (code !== 0) {
-      console.error(`aio: ${step.name} failed (exit code ${code})`);
+    const code = await runStep(step, forwarder);
+    const signalled = forwarder.stopped !== undefined;
+    const result = outcome(code, signalled);
+    if (result !== "ok") {
+      console.error(`aio: ${step.name} ${result} (exit code ${code})`);
       return code;
     }
+    if (signalled) return 128 + SIGNAL_NUMBERS[forwarder.stopped!];
   }
   return 0;
 }
