@@ -18,6 +18,7 @@ import {
 import { EventLoop, getRunningLoop } from "./event_loop.ts";
 import { checkInstrumentOptions, startInstruments } from "./_core/_debug.ts";
 import { formatTaskTree, taskTree } from "./task_tree.ts";
+import { closeAbandonedGroups } from "./task_group.ts";
 import {
   checkSignal,
   checkSignalList,
@@ -72,10 +73,18 @@ export async function run<T>(
   checkInstrumentOptions(options, "run()");
   const loop = new EventLoop();
   const root = new Scope(undefined, undefined, "run()", false, loop);
-  const failed: Task<unknown>[] = [];
+  // Failed root tasks, checked when the run ends; those already read are
+  // dropped now and then, so memory follows the unread ones, not the work.
+  let failed: Task<unknown>[] = [];
+  let pruneAt = 64;
   const instruments = startInstruments(options, loop);
   const nursery = new Nursery(root, (task) => {
-    if (task._state() === FutureState.REJECTED) failed.push(task);
+    if (task._state() !== FutureState.REJECTED) return;
+    failed.push(task);
+    if (failed.length >= pruneAt) {
+      failed = failed.filter((t) => !t._retrieved());
+      pruneAt = Math.max(64, failed.length * 2);
+    }
   }, options?.observer ?? instruments);
   loop._bind(nursery);
   const mainTask = nursery.spawn(main, "main");
@@ -94,6 +103,7 @@ export async function run<T>(
     root.cancel("run() is finishing");
     await nursery.join();
     nursery.finished = true;
+    await closeAbandonedGroups(loop);
   } finally {
     signal?.removeEventListener("abort", onAbort);
     await loop._close();
@@ -105,7 +115,15 @@ export async function run<T>(
     const error = task._value();
     task._markRetrieved();
     if (options?.onUnobservedError !== undefined) {
-      options.onUnobservedError(error, task);
+      // A throwing handler is reported and the others are still offered;
+      // main's result stays main's.
+      try {
+        options.onUnobservedError(error, task);
+      } catch (handlerError) {
+        loop.callExceptionHandler(handlerError, {
+          message: "Exception in onUnobservedError",
+        });
+      }
     } else {
       console.error(
         `aio: ${task.describe()} exception was never retrieved:`,

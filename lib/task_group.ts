@@ -16,6 +16,7 @@ import {
 import { FutureState } from "./future.ts";
 import { currentScope, Scope, storage } from "./_core/_scope.ts";
 import { suspend, Wait } from "./_core/_trap.ts";
+import { RunVar } from "./_core/_run_var.ts";
 import {
   checkFunction,
   checkOptions,
@@ -115,6 +116,7 @@ export class TaskGroup {
     const name = options?.name ?? "TaskGroup";
     const scope = new Scope(outer, outer?.task, name);
     this.#supervise = options?.supervise === true;
+    if (scope.loop !== undefined) openGroups.get(scope.loop).add(this);
     this.#nursery = new Nursery(
       scope,
       (task) => this.#childDone(task),
@@ -234,6 +236,7 @@ export class TaskGroup {
   async _finish(bodyFailed: boolean, bodyError: unknown): Promise<void> {
     const nursery = this.#nursery;
     const scope = nursery.scope;
+    if (scope.loop !== undefined) openGroups.peek(scope.loop)?.delete(this);
     if (bodyFailed) {
       if (!isCancelled(bodyError)) this.#errors.push(bodyError);
       this.#abort();
@@ -419,6 +422,42 @@ export async function taskGroup<T>(
   }
   await tg._finish(bodyFailed, bodyError);
   return result as T;
+}
+
+// The groups of each run that have not finished: one made with `new` and
+// never closed (no `await using`) is found when its run ends.
+const openGroups = new RunVar<Set<TaskGroup>>(() => new Set());
+
+/**
+ * @internal Called by run() once its root is done: a group that was never
+ * closed is reported, its children (already cancelled with the root) are
+ * awaited, and their errors reported, so none outlives run() or is lost.
+ */
+export async function closeAbandonedGroups(loop: object): Promise<void> {
+  const groups = openGroups.peek(loop);
+  if (groups === undefined) return;
+  const report = (loop as {
+    callExceptionHandler(error: unknown, context: { message: string }): void;
+  }).callExceptionHandler.bind(loop);
+  while (groups.size > 0) {
+    const group: TaskGroup = groups.values().next().value!;
+    groups.delete(group);
+    report(
+      new InvalidStateError(
+        `${group._scope.label} was never closed (create it with \`await using\`, or use taskGroup(fn)); its tasks were cancelled when run() ended`,
+      ),
+      { message: "Task group never closed" },
+    );
+    group._scope.cancel("run() is finishing");
+    try {
+      await group._finish(false, undefined);
+    } catch (error) {
+      if (!isCancelled(error)) {
+        report(error, { message: "Exception in a task group never closed" });
+      }
+    }
+  }
+  openGroups.delete(loop);
 }
 
 function isThenable<T>(value: unknown): value is PromiseLike<T> {

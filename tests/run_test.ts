@@ -3,17 +3,20 @@ import {
   assertEquals,
   assertFalse,
   assertInstanceOf,
+  assertMatch,
   assertStrictEquals,
   assertStringIncludes,
 } from "@std/assert";
 import {
   CancelledError,
   createTask,
+  getRunningLoop,
   InvalidStateError,
   run,
   runMain,
   sleep,
   type Task,
+  TaskGroup,
   taskGroup,
 } from "@seed/aio";
 import { pendingTimers } from "../lib/_core/_timers.ts";
@@ -421,4 +424,58 @@ Deno.test("`runMain` in a script: exit code 0 on success and 1 on failure", asyn
   const failed = await spawnFixture("fail").finish();
   assertEquals(failed.code, 1);
   assertStringIncludes(failed.stderr, "main failed on purpose");
+});
+
+Deno.test("`run()` reports a TaskGroup made with `new` and never closed, and its children do not outlive it", async () => {
+  const reports: string[] = [];
+  const boom = new Error("child failed");
+  let childEnded = false;
+  await run(() => {
+    getRunningLoop().setExceptionHandler((error, context) => {
+      reports.push(`${context.message}: ${(error as Error).message}`);
+    });
+    const tg = new TaskGroup({ name: "forgotten" });
+    tg.createTask(async () => {
+      try {
+        await sleep(10_000);
+      } finally {
+        childEnded = true;
+      }
+    });
+    tg.createTask(async () => {
+      await sleep(1);
+      throw boom;
+    });
+    // No `await using`: main returns with the group open.
+  });
+  assert(
+    childEnded,
+    "the child was cancelled and awaited before run() returned",
+  );
+  assertEquals(reports.length, 2);
+  assertMatch(reports[0], /never closed/);
+  assertMatch(reports[1], /child failed/);
+});
+
+Deno.test("`run()`: a throwing onUnobservedError is reported and the other errors are still offered", async () => {
+  const offered: unknown[] = [];
+  const reports: unknown[] = [];
+  const result = await run(async () => {
+    getRunningLoop().setExceptionHandler((error) => reports.push(error));
+    createTask(() => Promise.reject(new Error("one")));
+    createTask(() => Promise.reject(new Error("two")));
+    await sleep(1);
+    return "main's value";
+  }, {
+    onUnobservedError: (error) => {
+      offered.push(error);
+      throw new Error("handler broke");
+    },
+  });
+  assertEquals(result, "main's value");
+  assertEquals(offered.length, 2);
+  assertEquals(reports.map((e) => (e as Error).message), [
+    "handler broke",
+    "handler broke",
+  ]);
 });
