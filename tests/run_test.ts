@@ -430,11 +430,13 @@ Deno.test("`run()` reports a TaskGroup made with `new` and never closed, and its
   const reports: string[] = [];
   const boom = new Error("child failed");
   let childEnded = false;
-  await run(() => {
+  await run(async () => {
     getRunningLoop().setExceptionHandler((error, context) => {
       reports.push(`${context.message}: ${(error as Error).message}`);
     });
-    const tg = new TaskGroup({ name: "forgotten" });
+    // supervise: the failing child does not cancel its sibling, so only the
+    // end of run() can.
+    const tg = new TaskGroup({ name: "forgotten", supervise: true });
     tg.createTask(async () => {
       try {
         await sleep(10_000);
@@ -446,6 +448,7 @@ Deno.test("`run()` reports a TaskGroup made with `new` and never closed, and its
       await sleep(1);
       throw boom;
     });
+    await sleep(5);
     // No `await using`: main returns with the group open.
   });
   assert(
