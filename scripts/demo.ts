@@ -165,6 +165,19 @@ export const STEPS: readonly Step[] = [
     permissions: [],
   },
   {
+    name: "subprocess",
+    title: "shell commands at once: exit codes, output, a timeout, input",
+    mirrors: "asyncio.create_subprocess_shell(cmd), proc.communicate()",
+    permissions: ["--allow-run"],
+  },
+  {
+    name: "signals",
+    title: "a service: reload on SIGHUP, stop cleanly on SIGINT",
+    mirrors: "loop.add_signal_handler(SIGHUP, reload); open_signal_receiver",
+    permissions: [],
+    args: ["--demo"],
+  },
+  {
     name: "fetch",
     title: "HTTP with fetch and the task's signal (local Deno.serve)",
     mirrors: "aiohttp session.get(url)",
@@ -366,6 +379,8 @@ const MODULES: Record<string, () => Promise<Entry>> = {
   thread_pool_executor: () => import("./thread_pool_executor.ts"),
   process_pool_executor: () => import("./process_pool_executor.ts"),
   event_loop: () => import("./event_loop.ts"),
+  subprocess: () => import("./subprocess.ts"),
+  signals: () => import("./signals.ts"),
   fetch: () => import("./fetch.ts"),
   concurrency_comparison: () => import("./concurrency_comparison.ts"),
   std_async: () => import("./std_async.ts"),

@@ -13,8 +13,9 @@
  * async for signum in signals: ...`) and asyncio's
  * `loop.add_signal_handler(signal.SIGHUP, reload)`.
  *
- * Run: deno run scripts/signals.ts [--speed 0.1]
- * Then: kill -HUP <pid> to reload, Ctrl-C to stop.
+ * Run: deno run scripts/signals.ts [--speed 0.1] [--demo]
+ * Then: kill -HUP <pid> to reload, Ctrl-C to stop (`--demo` sends itself
+ * SIGHUP twice, then SIGINT).
  *
  * @module
  */
@@ -34,6 +35,10 @@ on SIGINT" before exiting with 0; a worker prints "tick N (generation G)"
 every second meanwhile. Mirrors Trio's open_signal_receiver and asyncio's
 loop.add_signal_handler(signal.SIGHUP, reload).`,
   permissions: [],
+  flags: {
+    "--demo":
+      "drive itself: after the ready line, send itself SIGHUP twice, then SIGINT",
+  },
 };
 
 /** The configuration in force (a generation number stands in for a file). */
@@ -41,7 +46,7 @@ interface Config {
   generation: number;
 }
 
-async function main(): Promise<void> {
+async function main(demo: boolean): Promise<void> {
   const config: Config = { generation: 1 };
   // Listening starts before the ready line: no signal sent after it is lost.
   const signals = signalReceiver("SIGHUP", "SIGINT");
@@ -53,6 +58,15 @@ async function main(): Promise<void> {
       }
     });
     console.log("Ready: SIGHUP reloads the configuration, SIGINT stops");
+    if (demo) {
+      // What `kill -HUP <pid>` twice and then Ctrl-C would do.
+      tg.createTask(async () => {
+        for (const sig of ["SIGHUP", "SIGHUP", "SIGINT"] as const) {
+          await sleep(scaled(1500));
+          Deno.kill(Deno.pid, sig);
+        }
+      });
+    }
     for await (const sig of signals) {
       if (sig === "SIGHUP") {
         config.generation++;
@@ -78,7 +92,9 @@ export async function cli(args: string[]): Promise<number> {
   const parsed = scriptArgs(args, INFO);
   if (typeof parsed === "number") return Deno.exitCode = parsed;
   // SIGINT is the service's own (a clean stop); SIGTERM cancels it all.
-  return await runMain(main, { signals: ["SIGTERM"] });
+  return await runMain(() => main(parsed.switches.demo), {
+    signals: ["SIGTERM"],
+  });
 }
 
 if (import.meta.main) await cli(Deno.args);

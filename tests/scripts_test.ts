@@ -516,6 +516,8 @@ Deno.test("demo --list names every step in order", async () => {
     "thread_pool_executor",
     "process_pool_executor",
     "event_loop",
+    "subprocess",
+    "signals",
     "fetch",
     "concurrency_comparison",
     "std_async",

@@ -86,6 +86,20 @@ Deno.test("scripts/signals.ts: SIGTERM cancels it through runMain (exit 143)", a
   );
 });
 
+Deno.test("scripts/signals.ts --demo drives itself: two reloads, then a clean stop", async () => {
+  const child = start(["--demo", "--speed", "0.1"]);
+  const seen = await lines(child.stdout, () => {});
+  const status = await child.status;
+  await child.stderr.cancel();
+  assertEquals(status.code, 0);
+  assertEquals(seen.filter((line) => !line.startsWith("tick ")), [
+    "Ready: SIGHUP reloads the configuration, SIGINT stops",
+    "Reloading the configuration (generation 2)",
+    "Reloading the configuration (generation 3)",
+    "Stopping on SIGINT",
+  ]);
+});
+
 Deno.test("scripts/signals.ts --help and a bad flag", async () => {
   const help = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...denoFlags(), "scripts/signals.ts", "--help"],
