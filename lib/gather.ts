@@ -143,6 +143,8 @@ class GatherWait extends Wait<unknown[]> {
   #observing = false;
   #first: { error: unknown } | undefined;
   #cancelError: CancelledError | undefined;
+  #reported: Set<unknown> | undefined;
+  #inResults: unknown[] | undefined;
   // Inside the nursery's child-done call, which still counts that child.
   #inChildDone = 0;
   // Each distinct Task or Future passed in, with its places in the results.
@@ -299,8 +301,12 @@ class GatherWait extends Wait<unknown[]> {
     }
     this.#remaining--;
     future?._markRetrieved();
-    if (state === FutureState.FULFILLED || this.#returnExceptions) {
+    if (state === FutureState.FULFILLED) {
       this.#results[index] = value;
+    } else if (this.#returnExceptions) {
+      this.#results[index] = value;
+      // If gather ends without returning them, they are reported.
+      if (state === FutureState.REJECTED) (this.#inResults ??= []).push(value);
     } else {
       this.#failed(value);
     }
@@ -325,7 +331,12 @@ class GatherWait extends Wait<unknown[]> {
   }
 
   #report(error: unknown): void {
-    if (isCancelled(error)) return;
+    // The same error reaching gather twice (a child rethrowing what a task
+    // it awaited raised) is accounted for once.
+    if (isCancelled(error) || error === this.#first?.error) return;
+    const seen = this.#reported ??= new Set();
+    if (seen.has(error)) return;
+    seen.add(error);
     reportError(
       error,
       this.#phase === CANCELLING && this.#first === undefined
@@ -347,12 +358,14 @@ class GatherWait extends Wait<unknown[]> {
       case FAILING:
         if (idle) {
           this.#close();
+          this.#reportResults();
           this.fail(this.#first!.error);
         }
         break;
       case CANCELLING:
         if (idle && this.#passedPending === 0) {
           this.#close();
+          this.#reportResults();
           const first = this.#first;
           this.fail(
             first !== undefined && !isCancelled(first.error)
@@ -361,6 +374,17 @@ class GatherWait extends Wait<unknown[]> {
           );
         }
         break;
+    }
+  }
+
+  // Errors placed in results that will never be returned.
+  #reportResults(): void {
+    const errors = this.#inResults;
+    this.#inResults = undefined;
+    if (errors !== undefined) {
+      for (const error of errors) {
+        this.#report(error);
+      }
     }
   }
 

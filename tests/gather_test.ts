@@ -436,3 +436,49 @@ Deno.test("`gather` passes each function child its own AbortSignal, aborted on f
   assert(signals[0] !== signals[1]);
   assert(signals[0].aborted);
 });
+
+Deno.test("`gather` with returnExceptions reports the errors it collected when it is cancelled before returning them", async () => {
+  const reported: unknown[] = [];
+  const collected = new Error("collected");
+  await run(async () => {
+    getRunningLoop().setExceptionHandler((e) => reported.push(e));
+    const failed = deferred();
+    const caller = createTask(() =>
+      gather(
+        () => {
+          failed.resolve();
+          throw collected;
+        },
+        () => sleep(10_000),
+        { returnExceptions: true },
+      )
+    );
+    await failed.promise;
+    await sleep(1);
+    caller.cancel();
+    assertInstanceOf(await caught(() => caller), CancelledError);
+  });
+  assertEquals(reported, [collected]);
+});
+
+Deno.test("`gather` accounts once for an error that reaches it twice (a child rethrowing a task it started)", async () => {
+  const reported: unknown[] = [];
+  const unobserved: unknown[] = [];
+  const boom = new Error("boom");
+  const error = await caught(() =>
+    run(async () => {
+      getRunningLoop().setExceptionHandler((e) => reported.push(e));
+      await gather(async () => {
+        // Started inside a child: owned by gather's scope.
+        const inner = createTask(async () => {
+          await sleep(1);
+          throw boom;
+        });
+        await inner;
+      });
+    }, { onUnobservedError: (e) => unobserved.push(e) })
+  );
+  assertStrictEquals(error, boom);
+  assertEquals(reported, []);
+  assertEquals(unobserved, []);
+});

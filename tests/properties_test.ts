@@ -10,10 +10,13 @@ import {
   currentSignal,
   currentTask,
   gather,
+  getRunningLoop,
   isCancelled,
   moveOnAfter,
   run,
+  shield,
   sleep,
+  type Task,
   TaskGroup,
   taskGroup,
   timeout,
@@ -39,7 +42,11 @@ type Node =
     children: Node[];
   }
   | { t: "timeout"; ms: number; move: boolean; child: Node }
-  | { t: "swallow"; child: Node };
+  | { t: "swallow"; child: Node }
+  | { t: "failCleanup"; ms: number }
+  | { t: "shield"; wait: boolean; child: Node }
+  | { t: "gather"; returnExceptions: boolean; children: Node[] }
+  | { t: "cancelTask"; ms: number; child: Node };
 
 const ms = fc.integer({ min: 0, max: 4 });
 
@@ -51,6 +58,7 @@ const { node: treeArbitrary } = fc.letrec<{ node: Node }>((tie) => ({
         fc.record({ t: fc.constant("sleep" as const), ms }),
         fc.record({ t: fc.constant("fail" as const), ms }),
         fc.record({ t: fc.constant("cancelSelf" as const), ms }),
+        fc.record({ t: fc.constant("failCleanup" as const), ms }),
       ),
       weight: 2,
     },
@@ -88,6 +96,30 @@ const { node: treeArbitrary } = fc.letrec<{ node: Node }>((tie) => ({
       }),
       weight: 1,
     },
+    {
+      arbitrary: fc.record({
+        t: fc.constant("shield" as const),
+        wait: fc.boolean(),
+        child: tie("node"),
+      }),
+      weight: 1,
+    },
+    {
+      arbitrary: fc.record({
+        t: fc.constant("gather" as const),
+        returnExceptions: fc.boolean(),
+        children: fc.array(tie("node"), { minLength: 1, maxLength: 4 }),
+      }),
+      weight: 2,
+    },
+    {
+      arbitrary: fc.record({
+        t: fc.constant("cancelTask" as const),
+        ms,
+        child: tie("node"),
+      }),
+      weight: 1,
+    },
   ),
 }));
 
@@ -106,13 +138,25 @@ interface Trace {
   exitSeq: Map<number, number>;
   entered: Set<number>;
   thrown: Failure[];
+  /** Failures a gather with returnExceptions handed back in its results. */
+  returned: unknown[];
+  /** Every task that ran a node. */
+  tasks: Set<Task<unknown>>;
   violations: string[];
 }
 
-async function exec(node: Node, trace: Trace, parent: number): Promise<void> {
+async function exec(
+  node: Node,
+  trace: Trace,
+  parent: number,
+  // Inside shield(fn, { wait: true }) in this task: its own cancellation
+  // does not reach here (Trio's shielded scope).
+  shielded = false,
+): Promise<void> {
   const id = trace.nextId++;
   trace.parent.set(id, parent);
   trace.entered.add(id);
+  trace.tasks.add(currentTask()!);
   try {
     switch (node.t) {
       case "sleep":
@@ -128,7 +172,9 @@ async function exec(node: Node, trace: Trace, parent: number): Promise<void> {
         await sleep(node.ms);
         currentTask()!.cancel("self");
         await checkpoint();
-        trace.violations.push(`node ${id}: checkpoint after cancel returned`);
+        if (!shielded) {
+          trace.violations.push(`node ${id}: checkpoint after cancel returned`);
+        }
         break;
       case "group":
         await taskGroup({ supervise: node.supervise }, async (tg) => {
@@ -160,28 +206,67 @@ async function exec(node: Node, trace: Trace, parent: number): Promise<void> {
       case "timeout":
         await (node.move ? moveOnAfter : timeout)(
           node.ms,
-          () => exec(node.child, trace, id),
+          () => exec(node.child, trace, id, shielded),
         );
+        break;
+      case "failCleanup":
+        try {
+          await sleep(node.ms);
+        } finally {
+          const failure = new Failure(id);
+          trace.thrown.push(failure);
+          // deno-lint-ignore no-unsafe-finally
+          throw failure;
+        }
+      case "shield":
+        if (node.wait) {
+          await shield(() => exec(node.child, trace, id, true), {
+            wait: true,
+          });
+        } else {
+          // The caller may stop waiting: its child is ordered by whoever
+          // owns the shielded work, not by this node.
+          await shield(() => exec(node.child, trace, DETACHED));
+        }
+        break;
+      case "gather": {
+        const results = await gather(
+          ...node.children.map((child) => () => exec(child, trace, id)),
+          { returnExceptions: node.returnExceptions },
+        );
+        for (const result of results) {
+          if (result !== undefined) trace.returned.push(result);
+        }
+        break;
+      }
+      case "cancelTask":
+        // A task cancelled from outside at a random time. (It is not also
+        // awaited: a group's child whose error a sibling rethrows is
+        // counted twice by TaskGroupError; see the lead's notes.)
+        await taskGroup(async (tg) => {
+          const task = tg.createTask(() => exec(node.child, trace, id));
+          await sleep(node.ms);
+          task.cancel("cancelTask");
+        });
         break;
       case "swallow":
         try {
-          await exec(node.child, trace, id);
+          await exec(node.child, trace, id, shielded);
         } catch (error) {
           if (!isCancelled(error)) throw error;
-          // Level-triggered: a caught cancellation means the scope is still
-          // cancelled, and the next cancellation point throws again.
-          if (!currentSignal().aborted) {
-            trace.violations.push(
-              `node ${id}: cancelled but signal not aborted`,
-            );
-          }
-          try {
-            await checkpoint();
-            trace.violations.push(
-              `node ${id}: checkpoint after catch returned`,
-            );
-          } catch (again) {
-            if (!(again instanceof CancelledError)) throw again;
+          // A CancelledError from a task that was cancelled on its own
+          // (through gather or shield) is not this scope's: it is handled.
+          if (!shielded && currentSignal().aborted) {
+            // Level-triggered: a caught cancellation of this scope means it
+            // is still cancelled, and the next cancellation point throws.
+            try {
+              await checkpoint();
+              trace.violations.push(
+                `node ${id}: checkpoint after catch returned`,
+              );
+            } catch (again) {
+              if (!(again instanceof CancelledError)) throw again;
+            }
           }
         }
         break;
@@ -190,6 +275,9 @@ async function exec(node: Node, trace: Trace, parent: number): Promise<void> {
     trace.exitSeq.set(id, trace.seq++);
   }
 }
+
+/** The parent id of a node whose caller may not wait for it. */
+const DETACHED = -2;
 
 /** Every leaf of an error, looking inside aggregates (task group errors). */
 function leaves(error: unknown, out: unknown[] = []): unknown[] {
@@ -209,9 +297,12 @@ Deno.test("random task trees keep the structured-concurrency invariants", async 
         exitSeq: new Map(),
         entered: new Set(),
         thrown: [],
+        returned: [],
+        tasks: new Set(),
         violations: [],
       };
       const unobserved: unknown[] = [];
+      const reported: unknown[] = [];
       let surfaced: unknown = undefined;
       let failed = false;
       let guard: ReturnType<typeof setTimeout> | undefined;
@@ -220,7 +311,12 @@ Deno.test("random task trees keep the structured-concurrency invariants", async 
       });
       try {
         await Promise.race([
-          run(() => exec(tree, trace, -1), {
+          run(() => {
+            getRunningLoop().setExceptionHandler((error) => {
+              reported.push(error);
+            });
+            return exec(tree, trace, -1);
+          }, {
             onUnobservedError: (error) => unobserved.push(error),
           }),
           hung,
@@ -231,9 +327,17 @@ Deno.test("random task trees keep the structured-concurrency invariants", async 
       } finally {
         clearTimeout(guard);
       }
-      assert(!(surfaced instanceof Error && surfaced.message === "run() hung"));
+      const what = `${JSON.stringify(tree)}\nsurfaced: ${
+        String(surfaced)
+      }\nreported: ${reported.map(String)}\nunobserved: ${
+        unobserved.map(String)
+      }\nreturned: ${trace.returned.map(String)}`;
+      assert(
+        !(surfaced instanceof Error && surfaced.message === "run() hung"),
+        what,
+      );
 
-      assertEquals(trace.violations, []);
+      assertEquals(trace.violations, [], what);
       // `finally` blocks always run: every node that started also exited.
       for (const id of trace.entered) {
         assert(trace.exitSeq.has(id), `node ${id} never ran its finally`);
@@ -246,27 +350,57 @@ Deno.test("random task trees keep the structured-concurrency invariants", async 
           `node ${parent} settled before its child ${id}`,
         );
       }
-      // Every failure appears exactly once in what surfaced; nothing else
-      // but timeouts (and a lone cancellation of main) is in it.
-      const found = failed ? leaves(surfaced) : [];
-      for (const failure of trace.thrown) {
-        assertEquals(
-          found.filter((e) => e === failure).length,
-          1,
-          `${failure.message} surfaced ${
-            found.filter((e) => e === failure).length
-          } times in ${String(surfaced)}`,
+      // No task is left pending after run().
+      for (const task of trace.tasks) {
+        assert(
+          task.done(),
+          `${task.describe()} still pending after run()\n${what}`,
         );
       }
+      // Every failure is accounted for exactly once: thrown out of run(),
+      // handed back by a gather with returnExceptions, reported to the
+      // loop's exception handler, or reported as unobserved.
+      const found = failed ? leaves(surfaced) : [];
+      const everywhere = [
+        ...found,
+        ...trace.returned.flatMap((e) => leaves(e)),
+        ...reported.flatMap((e) => leaves(e)),
+        ...unobserved.flatMap((e) => leaves(e)),
+      ];
+      for (const failure of trace.thrown) {
+        const count = everywhere.filter((e) => e === failure).length;
+        assertEquals(
+          count,
+          1,
+          `${failure.message} accounted for ${count} times\n${what}`,
+        );
+      }
+      // Nothing else but timeouts (and a lone cancellation) surfaces, and
+      // nothing but failures is reported.
       for (const error of found) {
         if (error instanceof Failure || error instanceof TimeoutError) continue;
         assert(
-          error instanceof CancelledError && found.length === 1 &&
-            trace.thrown.length === 0,
-          `unexpected ${String(error)} in what surfaced`,
+          error instanceof CancelledError && found.length === 1,
+          `unexpected ${String(error)} in what surfaced\n${what}`,
         );
       }
-      assertEquals(unobserved, []);
+      for (
+        const error of [...reported, ...unobserved].flatMap((e) => leaves(e))
+      ) {
+        // A TimeoutError is a real error too: a body that returned after
+        // its deadline, reported as a secondary error of a gather.
+        assert(
+          error instanceof Failure || error instanceof TimeoutError,
+          `unexpected report ${String(error)}\n${what}`,
+        );
+      }
+      for (const error of trace.returned) {
+        assert(
+          error instanceof Failure || isCancelled(error) ||
+            error instanceof TimeoutError || error instanceof AggregateError,
+          `unexpected result ${String(error)}\n${what}`,
+        );
+      }
       // Nothing leaks: no timer is left behind.
       assertEquals(pendingTimers(), 0);
     }),
