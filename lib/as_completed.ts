@@ -25,8 +25,10 @@ export interface AsCompletedOptions {
 /**
  * Yields each item's Future (functions become tasks, promises Futures) as
  * soon as it is done, earliest first; await what it yields to get the result
- * or the error. Each wait is a cancellation point; nothing is cancelled when
- * the loop is left early.
+ * or the error. Each `next()` is a cancellation point, even when an item is
+ * already done; several pending `next()` calls are served in call order, one
+ * item each. Nothing is cancelled when the loop is left early; an error of
+ * an item left behind that nobody reads is reported when the run ends.
  *
  * Mirrors `asyncio.as_completed(aws, timeout=None)` used with `async for`.
  *

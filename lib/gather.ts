@@ -33,15 +33,22 @@ export type GatherItem<T> = Awaitable<T>;
  * Runs functions as child tasks and awaits promises, Tasks and Futures, all
  * concurrently; returns their results in argument order. Without
  * `returnExceptions`, the first error cancels the children gather started,
- * waits for them, then is thrown. With it, errors (and cancellations of
- * individual items) take their place in the results. Cancelling the caller
- * cancels every child, including Tasks and Futures passed in.
+ * waits for them, then is thrown; every later error of what gather owns (a
+ * second failure, a child's cleanup error, a promise item rejecting late) is
+ * reported to the loop's exception handler, never dropped. With it, errors
+ * (and cancellations of individual items) take their place in the results.
+ *
+ * gather owns only what it started: Tasks, Futures and promises passed in
+ * are awaited, never cancelled by a sibling's failure. Cancelling the caller
+ * cancels the children and the Tasks and Futures passed in, and waits for
+ * them to unwind (asyncio's rules).
  *
  * Mirrors `asyncio.gather(*aws, return_exceptions=False)`.
  *
  * @param items Functions, promises, Tasks or Futures; an options object may come last.
  * @returns The results, in order.
- * @throws {TypeError} If an item is not a function or awaitable.
+ * @throws {TypeError} If an item is not a function or awaitable, or an option is unknown or of the wrong type (before anything starts).
+ * @throws {InvalidStateError} If an item is the caller's own task or a task enclosing it (awaiting it would never end).
  * @throws {unknown} The first error, without `returnExceptions`.
  *
  * @example

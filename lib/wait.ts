@@ -47,7 +47,10 @@ const RETURN_WHEN = new Set([
  * Waits until the items satisfy `returnWhen` or `timeout` passes, and splits
  * them into done and pending. Nothing is cancelled, and a timeout is not an
  * error. Functions become tasks of the enclosing group (or `run`), promises
- * become Futures: the sets hold those.
+ * become Futures: the sets hold those. Every item is checked before any
+ * function starts. `wait` reads no outcome: an error stays for whoever holds
+ * the item, and one that nobody reads is reported when the run ends (a
+ * task's by the run, a promise's to the loop's exception handler).
  *
  * Mirrors `asyncio.wait(aws, timeout=None, return_when=ALL_COMPLETED)`.
  *
