@@ -20,7 +20,6 @@ import {
   taskName,
 } from "./task.ts";
 import type { Executor } from "./workers/executor.ts";
-import { defaultExecutor } from "./workers/to_thread.ts";
 
 /**
  * A callback scheduled with `callSoon`, `callLater` or `callAt`.
@@ -211,10 +210,18 @@ export class EventLoop {
   }
 
   /**
+   * @internal Finds a run's default executor; set by
+   * lib/workers/to_thread.ts when it loads. This module does not import
+   * the worker pool, so a program that never offloads never loads it.
+   */
+  static _defaultExecutor: ((loop: EventLoop) => Executor) | undefined;
+
+  /**
    * Runs the self-contained function `fn(...args)` in `executor` (a
    * `WorkerPool`, or any `Executor`), or with `undefined` in this run's
-   * default pool (the one `toThread` uses), and returns its result. `fn`
-   * travels as source text: closures do not travel. A cancellation point.
+   * default pool (the one `toThread` uses, loaded on first use), and
+   * returns its result. `fn` travels as source text: closures do not
+   * travel. A cancellation point.
    *
    * Mirrors `loop.run_in_executor(executor, func, *args)`.
    *
@@ -227,9 +234,9 @@ export class EventLoop {
    */
   runInExecutor<A extends unknown[], R>(
     executor: Executor | undefined | null,
-    fn: (...args: A) => R,
+    fn: (...args: A) => R | PromiseLike<R>,
     ...args: A
-  ): Promise<Awaited<R>> {
+  ): Promise<R> {
     if (
       executor !== undefined && executor !== null &&
       typeof (executor as Partial<Executor>).submit !== "function"
@@ -241,7 +248,15 @@ export class EventLoop {
       );
     }
     this.#checkOpen("run in an executor");
-    return (executor ?? defaultExecutor(this)).submit(fn, ...args);
+    if (executor !== undefined && executor !== null) {
+      return executor.submit(fn, ...args);
+    }
+    const find = EventLoop._defaultExecutor;
+    if (find !== undefined) return find(this).submit(fn, ...args);
+    checkFunction(fn, "runInExecutor()");
+    return import("./workers/to_thread.ts").then(() =>
+      EventLoop._defaultExecutor!(this).submit(fn, ...args)
+    );
   }
 
   /**

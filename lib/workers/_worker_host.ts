@@ -3,11 +3,17 @@
 // "module" })`, so it resolves inside a published package too). It runs one
 // call at a time: imports the named module (cached) or compiles the function
 // source sent by toThread (cached), calls it, and posts back the value or the
-// error, serialised so that the pool can rebuild it with its name, message
-// and the stack from this side. Errors that escape a call (a stray timer
-// throwing, an unhandled rejection) and `Deno.exit()`/`close()` are reported
-// before they take the worker down, so the pool fails the call in progress
-// instead of waiting for a reply that never comes.
+// error, serialised (lib/workers/_errors_wire.ts) so that the pool can
+// rebuild it with its name, message and the stack from this side.
+//
+// Errors that escape a call (a timer throwing, an unhandled rejection) and
+// `Deno.exit()`/`close()` are reported before they take the worker down,
+// with the number of the call they came from: each call runs in an async
+// context holding its number, which timers, promise callbacks and
+// microtasks inherit (timers are wrapped so that their throw is caught in
+// that context). The pool fails the call in progress only for its own
+// error; one left over from an earlier call (or from no call) is reported
+// to the loop and the worker retired, and the call in progress goes on.
 //
 // The protocol is lean because a round trip should cost little more than
 // a raw postMessage: a worker runs one call at a time, so replies need no
@@ -16,7 +22,13 @@
 // Replies: a scalar result bare, another in `[value]`, and an object
 // (`error`, `crash`, `exit`) for everything else.
 //
-// This file must import nothing: it is the whole worker runtime.
+// This file imports only the error wire format and node:async_hooks: it is
+// the whole worker runtime.
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import { type SerializedError, serializeError } from "./_errors_wire.ts";
+
+export type { SerializedError };
 
 /**
  * A call to a new function on this worker (a plain object, never an
@@ -36,20 +48,14 @@ export interface CallMessage {
   args: unknown[];
 }
 
-/** An error as it crosses the boundary. */
-export interface SerializedError {
-  /** False when the thrown value was not an Error (then `value` holds it). */
-  isError: boolean;
-  name: string;
-  message: string;
-  stack: string | undefined;
-  /** The constructor's name, to rebuild built-in classes. */
-  ctor: string;
-  /** Own enumerable properties that could be cloned (`code`, ...). */
-  props: Record<string, unknown> | undefined;
-  cause: SerializedError | undefined;
-  errors: SerializedError[] | undefined;
-  value: unknown;
+/**
+ * Sent once to a new Web Worker, before any call: a shared flag the host
+ * sets to 1 while a call's synchronous code runs, so that the pool can tell
+ * whether a terminated worker's thread may still be running (terminate()
+ * does not stop a JavaScript loop).
+ */
+export interface InitMessage {
+  running: Int32Array;
 }
 
 /** A value sent bare: not an object (so never mistaken for a message). */
@@ -58,14 +64,15 @@ export type Scalar = string | number | bigint | boolean | undefined;
 /**
  * What the worker posts back: a scalar result bare, any other in
  * `[value]`; `error` when the call threw; `crash` when an error escaped
- * (`busy`: while a call was running); `exit` just before the worker stops
- * itself.
+ * (`call`: the number of the call it came from, counting from 1 in the
+ * order this worker received them; 0 for none); `exit` just before the
+ * worker stops itself.
  */
 export type ReplyMessage =
   | Scalar
   | [unknown]
   | { error: SerializedError }
-  | { crash: SerializedError; busy: boolean }
+  | { crash: SerializedError; call: number }
   | { exit: string };
 
 /** The side of the channel the host talks to: a worker's global scope. */
@@ -73,7 +80,9 @@ export interface HostScope {
   postMessage(message: unknown, options?: { transfer?: Transferable[] }): void;
   close(): void;
   onmessage:
-    | ((event: MessageEvent<CallMessage | unknown[] | Scalar>) => void)
+    | ((
+      event: MessageEvent<CallMessage | InitMessage | unknown[] | Scalar>,
+    ) => void)
     | null;
   addEventListener(
     type: "error" | "unhandledrejection",
@@ -82,56 +91,6 @@ export interface HostScope {
 }
 
 type Callable = (...args: unknown[]) => unknown;
-
-/** Serialises what a call threw (depth-limited for causes). */
-export function serializeError(thrown: unknown, depth = 0): SerializedError {
-  if (!(thrown instanceof Error)) {
-    let value: unknown = undefined;
-    try {
-      value = structuredClone(thrown);
-    } catch {
-      value = String(thrown);
-    }
-    return {
-      isError: false,
-      name: "Error",
-      message: String(thrown),
-      stack: undefined,
-      ctor: "",
-      props: undefined,
-      cause: undefined,
-      errors: undefined,
-      value,
-    };
-  }
-  let props: Record<string, unknown> | undefined;
-  for (const key of Object.keys(thrown)) {
-    if (key === "name" || key === "message" || key === "stack") continue;
-    if (key === "cause" || key === "errors") continue;
-    try {
-      const value = structuredClone(
-        (thrown as unknown as Record<string, unknown>)[key],
-      );
-      (props ??= {})[key] = value;
-    } catch {
-      // Not cloneable (a function, a socket): left behind.
-    }
-  }
-  const hasCause = depth < 8 && "cause" in thrown && thrown.cause !== undefined;
-  return {
-    isError: true,
-    name: String(thrown.name),
-    message: String(thrown.message),
-    stack: typeof thrown.stack === "string" ? thrown.stack : undefined,
-    ctor: thrown.constructor?.name ?? "Error",
-    props,
-    cause: hasCause ? serializeError(thrown.cause, depth + 1) : undefined,
-    errors: depth < 8 && thrown instanceof AggregateError
-      ? thrown.errors.map((e) => serializeError(e, depth + 1))
-      : undefined,
-    value: undefined,
-  };
-}
 
 /** Texts (module URLs, sources) by the pool's number for them. */
 const texts = new Map<number, string>();
@@ -208,7 +167,12 @@ let host = globalThis as unknown as HostScope;
 /** The function the previous call named, and what it resolved to. */
 let current: CallMessage | undefined;
 let currentFn: Callable | undefined;
-let busy = false;
+/** The number of the latest call (1 for the first). */
+let calls = 0;
+/** Each call's number, inherited by the timers and promises it starts. */
+const context = new AsyncLocalStorage<number>();
+/** See InitMessage (Web Workers only). */
+let running: Int32Array | undefined;
 
 function post(message: ReplyMessage): void {
   try {
@@ -229,7 +193,6 @@ function post(message: ReplyMessage): void {
 }
 
 function succeed(value: unknown): void {
-  busy = false;
   // A scalar goes bare; anything else in a one-element array, so that it
   // cannot be mistaken for the objects that report errors.
   post(
@@ -240,12 +203,36 @@ function succeed(value: unknown): void {
 }
 
 function fail(error: unknown): void {
-  busy = false;
   post({ error: serializeError(error) });
 }
 
+function receive(data: CallMessage | InitMessage | unknown[] | Scalar): void {
+  if (
+    data !== null && typeof data === "object" && !Array.isArray(data) &&
+    "running" in data
+  ) {
+    running = data.running;
+    return;
+  }
+  calls++;
+  context.run(calls, call, data);
+}
+
+/**
+ * Calls the function, with the shared flag up while its synchronous code
+ * runs (right away, or once its module is imported).
+ */
+function invoke(fn: Callable, args: unknown[]): unknown {
+  if (running === undefined) return fn(...args);
+  Atomics.store(running, 0, 1);
+  try {
+    return fn(...args);
+  } finally {
+    Atomics.store(running, 0, 0);
+  }
+}
+
 function call(data: CallMessage | unknown[] | Scalar): void {
-  busy = true;
   let args: unknown[];
   if (data === null || typeof data !== "object") {
     args = [data];
@@ -260,16 +247,16 @@ function call(data: CallMessage | unknown[] | Scalar): void {
   try {
     let result: unknown;
     if (currentFn !== undefined) {
-      result = currentFn(...args);
+      result = invoke(currentFn, args);
     } else {
       const fn = target(current!);
       if (typeof fn === "function") {
         currentFn = fn;
-        result = fn(...args);
+        result = invoke(fn, args);
       } else {
         result = fn.then((f) => {
           currentFn = f;
-          return f(...args);
+          return invoke(f, args);
         });
       }
     }
@@ -283,23 +270,65 @@ function call(data: CallMessage | unknown[] | Scalar): void {
   }
 }
 
+/** An error escaped: tell the pool, with the call it came from. */
+function escaped(error: unknown, owner: number | undefined): void {
+  post({ crash: serializeError(error), call: owner ?? 0 });
+}
+
+type TimerFunction = (
+  handler: unknown,
+  delay?: number,
+  ...args: unknown[]
+) => number;
+
+/**
+ * Wraps a timer function so that a throwing callback is caught where the
+ * call that started the timer is still known (the error event of a timer
+ * comes without it).
+ */
+function guardTimers(name: "setTimeout" | "setInterval"): void {
+  const target = globalThis as unknown as Record<string, TimerFunction>;
+  const original = target[name];
+  if (typeof original !== "function") return;
+  target[name] = function (handler, delay, ...args) {
+    if (typeof handler !== "function") {
+      return original.call(globalThis, handler, delay, ...args);
+    }
+    const fn = handler as (...args: unknown[]) => unknown;
+    return original.call(
+      globalThis,
+      function (this: unknown, ...args: unknown[]) {
+        try {
+          return fn.apply(this, args);
+        } catch (error) {
+          escaped(error, context.getStore());
+        }
+      },
+      delay,
+      ...args,
+    );
+  };
+}
+
 /**
  * Serves calls on `scope`: the worker's global scope, or a stand-in with
  * the same shape (the subprocess host, over stdin/stdout).
  */
 export function install(scope: HostScope): void {
   host = scope;
-  host.onmessage = (event) => call(event.data);
-  // Keep the worker alive through stray errors, but tell the pool: the
-  // call in progress (if any) fails and the worker is replaced.
+  host.onmessage = (event) => receive(event.data);
+  // Keep the worker alive through stray errors, but tell the pool which
+  // call they came from: the pool fails that call if it is still running,
+  // and retires the worker.
+  guardTimers("setTimeout");
+  guardTimers("setInterval");
   host.addEventListener("error", (event) => {
     event.preventDefault();
-    const error = event.error ?? new Error(String(event));
-    post({ crash: serializeError(error), busy });
+    escaped(event.error ?? new Error(String(event)), context.getStore());
   });
   host.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
-    post({ crash: serializeError(event.reason), busy });
+    escaped(event.reason, context.getStore());
   });
   // A worker that leaves gives no sign to its parent: announce it first.
   const close = host.close;

@@ -16,6 +16,11 @@
  * clone. The returned promise is a cancellation point of the caller's task:
  * cancelling the task stops the call.
  *
+ * `R` is what `fn` returns once awaited: a function returning
+ * `Promise<number>` (or `number`) gives `Promise<number>`. A straightforward
+ * implementation type-checks without casts:
+ * `submit(fn, ...args) { return Promise.resolve(fn(...args)); }`.
+ *
  * Mirrors `concurrent.futures.Executor.submit(fn, *args)`.
  *
  * @example
@@ -29,6 +34,26 @@
  *   console.log(await loop.runInExecutor(executor, (n: number) => n * 2, 21)); // 42
  * });
  * ```
+ *
+ * @example A custom executor
+ * ```ts
+ * import { type Executor, getRunningLoop, run } from "@seed/aio";
+ *
+ * // Runs on the calling thread: for tests, or work too small to offload.
+ * class InlineExecutor implements Executor {
+ *   submit<A extends unknown[], R>(
+ *     fn: (...args: A) => R | PromiseLike<R>,
+ *     ...args: A
+ *   ): Promise<R> {
+ *     return Promise.resolve(fn(...args));
+ *   }
+ * }
+ *
+ * await run(async () => {
+ *   const loop = getRunningLoop();
+ *   console.log(await loop.runInExecutor(new InlineExecutor(), (n: number) => n + 1, 1)); // 2
+ * });
+ * ```
  */
 export interface Executor {
   /**
@@ -38,7 +63,7 @@ export interface Executor {
    * @returns What `fn` returned (awaited).
    */
   submit<A extends unknown[], R>(
-    fn: (...args: A) => R,
+    fn: (...args: A) => R | PromiseLike<R>,
     ...args: A
-  ): Promise<Awaited<R>>;
+  ): Promise<R>;
 }

@@ -22,8 +22,8 @@ export {
   type SubprocessExecutorOptions,
 } from "./subprocess_executor.ts";
 export { toThread } from "./to_thread.ts";
+export { WorkerError } from "./worker_error.ts";
 export {
-  WorkerError,
   WorkerPool,
   type WorkerPoolOptions,
   type WorkerPoolStats,

@@ -6,7 +6,10 @@
  */
 
 import { deserialize, serialize } from "node:v8";
-import { show } from "../_core/_checks.ts";
+import { checkOptions, show } from "../_core/_checks.ts";
+import { currentScope } from "../_core/_scope.ts";
+import { waitPromise } from "../_core/_trap.ts";
+import { POOL_OPTIONS } from "./_options.ts";
 import {
   useSpawner,
   type WorkerLike,
@@ -61,6 +64,8 @@ function permissionFlags(permissions: Deno.PermissionOptions): string[] {
   }
   return flags;
 }
+
+const SUBPROCESS_OPTIONS = { ...POOL_OPTIONS, denoArgs: "object" } as const;
 
 /** One `deno` process speaking the worker protocol over stdin/stdout. */
 class ProcessWorker implements WorkerLike {
@@ -207,18 +212,14 @@ export class SubprocessExecutor extends WorkerPool {
    * @throws {RangeError} If `size` or `maxQueue` is out of range.
    */
   constructor(options: SubprocessExecutorOptions = {}) {
-    if (options === null || typeof options !== "object") {
-      throw new TypeError(
-        `SubprocessExecutor: options must be an object, got ${show(options)}`,
-      );
-    }
+    checkOptions(options, SUBPROCESS_OPTIONS, "new SubprocessExecutor()");
     const { denoArgs = [], permissions = "inherit", ...rest } = options;
     if (
       !Array.isArray(denoArgs) ||
       denoArgs.some((arg) => typeof arg !== "string")
     ) {
       throw new TypeError(
-        `SubprocessExecutor: denoArgs must be an array of strings, got ${
+        `new SubprocessExecutor(): denoArgs must be an array of strings, got ${
           show(denoArgs)
         }`,
       );
@@ -237,7 +238,7 @@ export class SubprocessExecutor extends WorkerPool {
       const exit = worker.exited.finally(() => this.#exits.delete(exit));
       this.#exits.add(exit);
       return worker;
-    });
+    }, "process");
   }
 
   /**
@@ -249,7 +250,9 @@ export class SubprocessExecutor extends WorkerPool {
     try {
       await super.close();
     } finally {
-      await this._stopped();
+      // A cancellation point too: the processes were sent SIGKILL, so a
+      // cancelled caller need not stay for their exit.
+      await waitPromise(this._stopped(), currentScope(), "process");
     }
   }
 

@@ -5,11 +5,16 @@
  * @module
  */
 
-import type { EventLoop } from "../event_loop.ts";
+import { EventLoop } from "../event_loop.ts";
 import { currentScope } from "../_core/_scope.ts";
-import { functionSource, WorkerPool } from "./worker_pool.ts";
+import { RunVar } from "../_core/_run_var.ts";
+import { functionSource } from "./_source.ts";
+import { WorkerPool } from "./worker_pool.ts";
 
-const perLoop = new WeakMap<EventLoop, WorkerPool>();
+/** Each run's default pool, made on first use. */
+const perRun = new RunVar<{ pool: WorkerPool | undefined }>(() => ({
+  pool: undefined,
+}));
 let outside: WorkerPool | undefined;
 
 /**
@@ -21,12 +26,15 @@ export function defaultExecutor(
   loop: EventLoop | undefined = currentScope()?.loop as EventLoop | undefined,
 ): WorkerPool {
   if (loop !== undefined && !loop.closed) {
-    let pool = perLoop.get(loop);
+    const state = perRun.get(loop);
+    let pool = state.pool;
     if (pool === undefined) {
       const made = new WorkerPool({ name: "aio default pool" });
-      pool = made;
-      perLoop.set(loop, made);
-      loop._addCleanup(() => made.terminate());
+      pool = state.pool = made;
+      loop._addCleanup(() => {
+        perRun.delete(loop);
+        made.terminate();
+      });
     }
     return pool;
   }
@@ -35,6 +43,10 @@ export function defaultExecutor(
     idleTimeoutMs: 0,
   });
 }
+
+// `loop.runInExecutor(undefined, ...)` finds the default pool through this
+// hook, so that the event loop does not import the pool.
+EventLoop._defaultExecutor = defaultExecutor;
 
 /**
  * Runs `fn(...args)` in a worker (a separate isolate on its own thread,
@@ -76,9 +88,9 @@ export function defaultExecutor(
  * ```
  */
 export function toThread<A extends unknown[], R>(
-  fn: (...args: A) => R,
+  fn: (...args: A) => R | PromiseLike<R>,
   ...args: A
-): Promise<Awaited<R>> {
+): Promise<R> {
   functionSource(fn, "toThread()");
   return defaultExecutor().submit(fn, ...args);
 }

@@ -13,16 +13,33 @@
 import { CancelledError, InvalidStateError } from "../errors.ts";
 import type { EventLoop } from "../event_loop.ts";
 import type { Executor } from "./executor.ts";
-import { type CancelNode, currentScope, Scope } from "../_core/_scope.ts";
-import { checkFunction, show } from "../_core/_checks.ts";
+import { currentScope, Scope } from "../_core/_scope.ts";
+import { suspend, Wait, type WaitKind } from "../_core/_trap.ts";
 import { cancelTimer, now, schedule, type Timer } from "../_core/_timers.ts";
 import { WaitQueue } from "../_core/_wait_queue.ts";
+import { RunVar } from "../_core/_run_var.ts";
+import { debugRun } from "../_core/_debug.ts";
+import { CallQueue, type Queued } from "./_call_queue.ts";
+import { explainClosure, functionSource } from "./_source.ts";
+import {
+  checkCall,
+  checkModuleUrl,
+  checkPoolOptions,
+  checkRunOptions,
+} from "./_options.ts";
+import { rebuildError } from "./_errors_wire.ts";
+import { WorkerError } from "./worker_error.ts";
 import type {
   CallMessage,
+  InitMessage,
   ReplyMessage,
   Scalar,
-  SerializedError,
 } from "./_worker_host.ts";
+
+export { WorkerError };
+export { functionSource };
+
+// ---- Types -------------------------------------------------------------------
 
 /** Options for {@linkcode WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -68,12 +85,26 @@ export interface WorkerRunOptions {
 export interface WorkerPoolStats {
   /** The most workers at once. */
   size: number;
-  /** Workers alive now. */
+  /** Workers alive now (not counting `terminating` ones). */
   workers: number;
   /** Workers running a call. */
   busy: number;
   /** Workers alive and waiting for a call. */
   idle: number;
+  /**
+   * Workers terminated while a call's code was running whose thread may
+   * still be running it: `worker.terminate()` does not stop a JavaScript
+   * loop that never yields (a Deno limitation), so a cancelled CPU-bound
+   * call keeps its core busy (and the process alive) until its loop
+   * returns, although the pool no longer counts the worker in `workers`
+   * and already started a replacement. A Web Worker leaves this count once
+   * the call's synchronous code has returned (checked when the stats are
+   * read); a `SubprocessExecutor` process once it has exited (SIGKILL:
+   * promptly). In debug mode (`run(main, { debug: true })`) a warning is
+   * printed once for a worker still running a second after it was
+   * terminated.
+   */
+  terminating: number;
   /** Calls waiting for a worker. */
   queued: number;
   /** Callers waiting for room in a full queue. */
@@ -86,7 +117,10 @@ export interface WorkerPoolStats {
   failed: number;
   /** Calls cancelled while queued or running. */
   cancelled: number;
-  /** Workers terminated because their call was cancelled or they crashed. */
+  /**
+   * Workers stopped and replaced because their call was cancelled, they
+   * crashed, or they raised an error outside any call.
+   */
   replaced: number;
 }
 
@@ -104,30 +138,40 @@ export type Wrapped<M> = {
     : never;
 };
 
+/** @internal What the pool needs of a worker (a subprocess can be one). */
+export interface WorkerLike {
+  postMessage(message: unknown, options?: StructuredSerializeOptions): void;
+  terminate(): void;
+  onmessage: ((event: MessageEvent) => void) | null;
+  onmessageerror: ((event: MessageEvent) => void) | null;
+  onerror: ((event: ErrorEvent) => void) | null;
+  /** Settles once the worker is gone (a subprocess); absent for a Web Worker. */
+  readonly exited?: Promise<void>;
+}
+
+/** @internal How a pool starts its workers, when not `new Worker`. */
+export interface Spawner {
+  spawn(): WorkerLike;
+  /** The kind of wait its calls are (debug mode, traces, virtual time). */
+  kind: WaitKind;
+}
+
+const spawners = new WeakMap<WorkerPool, Spawner>();
+
 /**
- * Thrown when a worker call fails in a way that cannot be shown as the
- * original error: the worker threw an instance of a class that cannot be
- * rebuilt on this side (then `cause` holds an `Error` with the original
- * `name`, `message`, worker-side `stack` and cloneable properties), or the
- * worker crashed or exited during the call.
- *
- * @example
- * ```ts
- * import { WorkerError } from "@seed/aio";
- * const error = new WorkerError("Worker exited during the call");
- * console.log(error.name); // "WorkerError"
- * ```
+ * @internal Makes `pool` start its workers with `spawn` instead of
+ * `new Worker` (SubprocessExecutor's processes speak the same protocol).
  */
-export class WorkerError extends Error {
-  /**
-   * Creates a worker error.
-   * @param message What happened.
-   * @param options Standard error options (`cause`).
-   */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "WorkerError";
-  }
+export function useSpawner(
+  pool: WorkerPool,
+  spawn: () => WorkerLike,
+  kind: WaitKind = "worker",
+): void {
+  spawners.set(pool, { spawn, kind });
+}
+
+interface WorkerOptionsWithDeno extends WorkerOptions {
+  deno?: { permissions?: Deno.PermissionOptions };
 }
 
 /** What to run: a module export or a function source, with arguments. */
@@ -141,125 +185,89 @@ interface Job {
   args: unknown[];
 }
 
-/** A call; linked into its scope's cancel list while pending. */
-interface Call extends CancelNode {
-  readonly job: Job;
-  transfer: Transferable[] | undefined;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
-  readonly scope: Scope | undefined;
-  readonly loop: EventLoop | undefined;
-  readonly signal: AbortSignal | undefined;
-  /** The worker running it; undefined while queued. */
-  slot: Slot | undefined;
-  /** In the queue (not yet dispatched, not removed). */
-  queued: boolean;
-  onAbort: (() => void) | undefined;
-  done: boolean;
-}
-
-function ignore(): void {}
-
+/** One worker of the pool. */
 interface Slot {
   readonly worker: WorkerLike;
   /** Targets (modules, sources) this worker was already sent. */
   readonly known: Set<number>;
+  /** Set to 1 by the worker while a call's synchronous code runs (Web Workers). */
+  readonly running: Int32Array | undefined;
   /** The function of the previous call (-1: none). */
   lastTarget: number;
   lastName: string | undefined;
   call: Call | undefined;
+  /** Calls dispatched to it (the worker numbers them the same way). */
+  calls: number;
+  /** The run of its latest call: where an error outside any call goes. */
+  loop: EventLoop | undefined;
+  /** It raised an error outside any call: stop it once its call ends. */
+  retiring: boolean;
   idleSince: number;
   dead: boolean;
 }
 
-/**
- * Calls waiting for a worker, first in first out, with O(1) removal of a
- * cancelled one (marked, skipped later): thousands of queued calls must not
- * make each dequeue scan the ones before it.
- */
-class CallQueue {
-  #items: (Call | undefined)[] = [];
-  #head = 0;
-  /** Live calls in the queue. */
-  size = 0;
-
-  push(call: Call): void {
-    call.queued = true;
-    this.#items.push(call);
-    this.size++;
-  }
-
-  shift(): Call | undefined {
-    const items = this.#items;
-    while (this.#head < items.length) {
-      const call = items[this.#head];
-      items[this.#head++] = undefined;
-      if (call !== undefined && call.queued) {
-        call.queued = false;
-        this.size--;
-        this.#compact();
-        return call;
-      }
-    }
-    this.#compact();
-    return undefined;
-  }
-
-  remove(call: Call): boolean {
-    if (!call.queued) return false;
-    call.queued = false;
-    this.size--;
-    this.#compact();
-    return true;
-  }
-
-  /** A snapshot of the live calls, in order. */
-  live(): Call[] {
-    const calls: Call[] = [];
-    for (let i = this.#head; i < this.#items.length; i++) {
-      const call = this.#items[i];
-      if (call !== undefined && call.queued) calls.push(call);
-    }
-    return calls;
-  }
-
-  #compact(): void {
-    const dead = this.#items.length - this.size;
-    if (dead > 64 && dead > this.size) {
-      this.#items = this.live();
-      this.#head = 0;
-    }
-  }
+/** What a Call needs of its pool (one object per pool, not per call). */
+interface CallSite {
+  start(call: Call): void;
+  cancel(call: Call, error: unknown): void;
 }
 
-/** @internal What the pool needs of a worker (a subprocess can be one). */
-export interface WorkerLike {
-  postMessage(message: unknown, options?: StructuredSerializeOptions): void;
-  terminate(): void;
-  onmessage: ((event: MessageEvent) => void) | null;
-  onmessageerror: ((event: MessageEvent) => void) | null;
-  onerror: ((event: ErrorEvent) => void) | null;
-}
-
-const spawners = new WeakMap<WorkerPool, () => WorkerLike>();
+// ---- Calls -------------------------------------------------------------------
 
 /**
- * @internal Makes `pool` start its workers with `spawn` instead of
- * `new Worker` (SubprocessExecutor's processes speak the same protocol).
+ * A call: the caller's wait (through `suspend`, kind "worker", or
+ * "process" for a SubprocessExecutor) and the pool's record of it, in one
+ * object. Armed, it is dispatched to a worker or queued; cancelled, it
+ * leaves the queue or its worker is terminated.
  */
-export function useSpawner(pool: WorkerPool, spawn: () => WorkerLike): void {
-  spawners.set(pool, spawn);
-}
+class Call extends Wait<unknown> implements Queued {
+  /** In the pool's queue (not yet dispatched, not removed). */
+  queued = false;
+  /** The worker running it; undefined while queued. */
+  slot: Slot | undefined = undefined;
+  /** Armed: handed to the pool (counted in its stats). */
+  armed = false;
+  onAbort: (() => void) | undefined = undefined;
 
-interface WorkerOptionsWithDeno extends WorkerOptions {
-  deno?: { permissions?: Deno.PermissionOptions };
+  constructor(
+    readonly site: CallSite,
+    readonly job: Job,
+    public transfer: Transferable[] | undefined,
+    readonly loop: EventLoop | undefined,
+    readonly signal: AbortSignal | undefined,
+  ) {
+    super();
+  }
+
+  override arm(): void {
+    this.armed = true;
+    this.site.start(this);
+  }
+
+  override cancel(error: CancelledError): void {
+    this.site.cancel(this, error);
+  }
+
+  /** For the task tree and traces. */
+  describe(): string {
+    const what = this.job.name === undefined
+      ? "a function"
+      : `${this.job.name}() of ${this.job.text}`;
+    const state = this.slot !== undefined ? "running" : "queued";
+    return `a worker call to ${what} (${state})`;
+  }
 }
 
 type Outcome = "ok" | "failed" | "cancelled";
 
-const DEFAULT_IDLE_TIMEOUT_MS = 1000;
-const DEFAULT_MAX_QUEUE = 1024;
 const MAX_TARGETS = 512;
+/**
+ * How long a terminated worker may go on running its call's code before
+ * debug mode warns about it.
+ */
+const TERMINATE_GRACE_MS = 1000;
+
+// ---- The pool ------------------------------------------------------------------
 
 /**
  * A pool of Web Workers that run exported functions of modules
@@ -301,17 +309,25 @@ export class WorkerPool implements Executor, AsyncDisposable {
   /** Idle workers, most recently used last (reused first). */
   readonly #idle: Slot[] = [];
   /** Calls waiting for a worker, in order. */
-  readonly #queue = new CallQueue();
+  readonly #queue = new CallQueue<Call>();
   /** Callers waiting for room in the queue. */
   readonly #space = new WaitQueue<void>();
   /** Callers woken with room kept for them, not yet resumed. */
   #woken = 0;
   /** `close()` callers waiting for the last call to finish. */
   readonly #drained = new WaitQueue<void>();
+  /** Workers terminated mid-call whose thread may still be running it. */
+  readonly #terminating = new Set<Slot>();
+  /** Debug mode: pending warnings about them, by the run they belong to. */
+  readonly #warnings = new Map<Timer, EventLoop>();
   readonly #loops = new Set<EventLoop>();
   #sweeper: Timer | undefined;
   readonly #modules = new Map<string, number>();
   readonly #sources = new Map<string, number>();
+  readonly #site: CallSite = {
+    start: (call) => this.#start(call),
+    cancel: (call, error) => this.#cancelCall(call, error),
+  };
   #nextTarget = 0;
   #closed = false;
   /** Set by terminate(): nothing is dispatched any more. */
@@ -325,71 +341,16 @@ export class WorkerPool implements Executor, AsyncDisposable {
   /**
    * Makes a pool; no worker starts until the first call.
    * @param options `size`, `idleTimeoutMs`, `maxQueue`, `permissions`, `name`.
-   * @throws {TypeError} If an option has the wrong type.
+   * @throws {TypeError} If an option is unknown or has the wrong type.
    * @throws {RangeError} If `size` is not a positive integer or `maxQueue` a non-negative one.
    */
   constructor(options: WorkerPoolOptions = {}) {
-    if (options === null || typeof options !== "object") {
-      throw new TypeError(
-        `WorkerPool: options must be an object, got ${show(options)}`,
-      );
-    }
-    const {
-      size = navigator.hardwareConcurrency || 1,
-      idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS,
-      maxQueue = DEFAULT_MAX_QUEUE,
-      permissions = "inherit",
-      name,
-    } = options;
-    if (typeof size !== "number") {
-      throw new TypeError(
-        `WorkerPool: size must be a number, got ${show(size)}`,
-      );
-    }
-    if (!Number.isInteger(size) || size < 1) {
-      throw new RangeError(
-        `WorkerPool: size must be a positive integer, got ${size}`,
-      );
-    }
-    if (typeof idleTimeoutMs !== "number" || Number.isNaN(idleTimeoutMs)) {
-      throw new TypeError(
-        `WorkerPool: idleTimeoutMs must be a number of milliseconds, got ${
-          show(idleTimeoutMs)
-        }`,
-      );
-    }
-    if (typeof maxQueue !== "number" || Number.isNaN(maxQueue)) {
-      throw new TypeError(
-        `WorkerPool: maxQueue must be a number, got ${show(maxQueue)}`,
-      );
-    }
-    if (
-      maxQueue < 0 || (!Number.isInteger(maxQueue) && maxQueue !== Infinity)
-    ) {
-      throw new RangeError(
-        `WorkerPool: maxQueue must be a non-negative integer or Infinity, got ${maxQueue}`,
-      );
-    }
-    if (
-      permissions !== "inherit" && permissions !== "none" &&
-      (permissions === null || typeof permissions !== "object")
-    ) {
-      throw new TypeError(
-        `WorkerPool: permissions must be "inherit", "none" or an object, got ${
-          show(permissions)
-        }`,
-      );
-    }
-    if (name !== undefined && typeof name !== "string") {
-      throw new TypeError(
-        `WorkerPool: name must be a string, got ${show(name)}`,
-      );
-    }
-    this.#size = size;
-    this.#idleTimeoutMs = Math.max(0, idleTimeoutMs);
-    this.#maxQueue = maxQueue;
-    this.#permissions = permissions;
-    this.#name = name;
+    const settings = checkPoolOptions(options, "new WorkerPool()");
+    this.#size = settings.size;
+    this.#idleTimeoutMs = settings.idleTimeoutMs;
+    this.#maxQueue = settings.maxQueue;
+    this.#permissions = settings.permissions;
+    this.#name = settings.name;
   }
 
   /** The most workers this pool runs at once. */
@@ -397,7 +358,11 @@ export class WorkerPool implements Executor, AsyncDisposable {
     return this.#size;
   }
 
-  /** How many workers are alive now (0 once idle ones stopped). */
+  /**
+   * How many workers are alive now (0 once idle ones stopped). Workers
+   * terminated while their thread may still be running are not counted:
+   * see `stats().terminating`.
+   */
   get workerCount(): number {
     return this.#workers.size;
   }
@@ -408,8 +373,8 @@ export class WorkerPool implements Executor, AsyncDisposable {
   }
 
   /**
-   * A snapshot of the pool: workers alive, busy and idle, calls queued,
-   * and counters since it was made.
+   * A snapshot of the pool: workers alive, busy, idle and still
+   * terminating, calls queued, and counters since it was made.
    * @returns The numbers.
    */
   stats(): WorkerPoolStats {
@@ -420,6 +385,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
       workers: this.#workers.size,
       busy,
       idle: this.#idle.length,
+      terminating: this.#countTerminating(),
       queued: this.#queue.size,
       waiting: this.#space.size,
       started: this.#started,
@@ -469,16 +435,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
   ): Promise<T> {
     const what = "WorkerPool.run()";
     const module = checkModuleUrl(moduleUrl, what);
-    if (typeof exportName !== "string" || exportName === "") {
-      throw new TypeError(
-        `${what}: exportName must be a non-empty string, got ${
-          show(exportName)
-        }`,
-      );
-    }
-    if (!Array.isArray(args)) {
-      throw new TypeError(`${what}: args must be an array, got ${show(args)}`);
-    }
+    checkCall(exportName, args, what);
     const { transfer, signal } = checkRunOptions(options, what);
     return this.#submit(
       {
@@ -517,9 +474,9 @@ export class WorkerPool implements Executor, AsyncDisposable {
    * ```
    */
   submit<A extends unknown[], R>(
-    fn: (...args: A) => R,
+    fn: (...args: A) => R | PromiseLike<R>,
     ...args: A
-  ): Promise<Awaited<R>> {
+  ): Promise<R> {
     const source = functionSource(fn, "WorkerPool.submit()");
     const job: Job = {
       target: this.#targetId(source, false),
@@ -527,9 +484,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
       name: undefined,
       args,
     };
-    return this.#submit(job, undefined, undefined) as Promise<
-      Awaited<R>
-    >;
+    return this.#submit(job, undefined, undefined) as Promise<R>;
   }
 
   /**
@@ -608,7 +563,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
       this.#kill(slot);
     }
     for (const loop of this.#loops) {
-      WorkerPool.#registry.get(loop)?.delete(this);
+      WorkerPool.#registry.peek(loop)?.delete(this);
     }
     this.#loops.clear();
     this.#drained.unparkAll();
@@ -628,7 +583,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
     }
   }
 
-  // ---- calls ---------------------------------------------------------------
+  // ---- Calls -----------------------------------------------------------------
 
   #submit(
     job: Job,
@@ -644,10 +599,23 @@ export class WorkerPool implements Executor, AsyncDisposable {
     const loop = scope?.loop as EventLoop | undefined;
     if (loop !== undefined && !loop.closed) this.#attach(loop);
     // Callers already waiting for room go first (no barging).
-    return this.#space.size === 0 && this.#woken === 0 &&
-        this.#capacity() > 0
-      ? this.#start(job, transfer, scope, loop, signal)
-      : this.#startWhenRoom(job, transfer, scope, loop, signal);
+    if (this.#space.size === 0 && this.#woken === 0 && this.#capacity() > 0) {
+      return this.#call(job, transfer, scope, loop, signal);
+    }
+    return this.#callWhenRoom(job, transfer, scope, loop, signal);
+  }
+
+  /** The caller's wait on a new call: the one wait primitive, kind "worker". */
+  #call(
+    job: Job,
+    transfer: Transferable[] | undefined,
+    scope: Scope | undefined,
+    loop: EventLoop | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    const call = new Call(this.#site, job, transfer, loop, signal);
+    const kind = spawners.get(this)?.kind ?? "worker";
+    return suspend(call, scope, kind, call);
   }
 
   /** How many more calls could be taken now (started or queued). */
@@ -664,7 +632,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
     }
   }
 
-  async #startWhenRoom(
+  async #callWhenRoom(
     job: Job,
     transfer: Transferable[] | undefined,
     scope: Scope | undefined,
@@ -699,57 +667,31 @@ export class WorkerPool implements Executor, AsyncDisposable {
       signal?.removeEventListener("abort", onAbort);
       waiting.close();
     }
-    return this.#start(job, transfer, scope, loop, signal);
+    return this.#call(job, transfer, scope, loop, signal);
   }
 
-  #start(
-    job: Job,
-    transfer: Transferable[] | undefined,
-    scope: Scope | undefined,
-    loop: EventLoop | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<unknown> {
-    return new Promise<unknown>((resolve, reject) => {
-      const call: Call = {
-        job,
+  /** A call's wait was armed: dispatch it, or queue it. */
+  #start(call: Call): void {
+    const signal = call.signal;
+    if (signal !== undefined) {
+      call.onAbort = () => this.#cancelCall(call, signal.reason);
+      signal.addEventListener("abort", call.onAbort, { once: true });
+    }
+    if (this.#queue.size === 0 && this.#canDispatch()) {
+      this.#dispatch(call);
+      return;
+    }
+    const transfer = call.transfer;
+    if (transfer !== undefined && transfer.length > 0) {
+      // Detach now, as a direct postMessage would, not when a worker frees
+      // up: the caller must not see the buffers change later.
+      const moved = structuredClone({ args: call.job.args, transfer }, {
         transfer,
-        resolve,
-        reject,
-        scope,
-        loop,
-        signal,
-        slot: undefined,
-        queued: false,
-        onAbort: undefined,
-        done: false,
-        prevNode: undefined,
-        nextNode: undefined,
-        linkedTo: undefined,
-        cancel: ignore,
-      };
-      if (scope !== undefined) {
-        call.cancel = (error) => this.#cancelCall(call, error);
-        scope.link(call);
-      }
-      if (signal !== undefined) {
-        call.onAbort = () => this.#cancelCall(call, signal.reason);
-        signal.addEventListener("abort", call.onAbort, { once: true });
-      }
-      if (this.#queue.size === 0 && this.#canDispatch()) {
-        this.#dispatch(call);
-      } else {
-        if (transfer !== undefined && transfer.length > 0) {
-          // Detach now, as a direct postMessage would, not when a worker
-          // frees up: the caller must not see the buffers change later.
-          const moved = structuredClone({ args: job.args, transfer }, {
-            transfer,
-          });
-          job.args = moved.args;
-          call.transfer = moved.transfer;
-        }
-        this.#queue.push(call);
-      }
-    });
+      });
+      call.job.args = moved.args;
+      call.transfer = moved.transfer;
+    }
+    this.#queue.push(call);
   }
 
   /**
@@ -826,6 +768,8 @@ export class WorkerPool implements Executor, AsyncDisposable {
       );
       return;
     }
+    slot.calls++;
+    slot.loop = call.loop;
     if (job.target !== -1) slot.known.add(job.target);
     slot.lastTarget = job.target;
     slot.lastName = job.name;
@@ -841,38 +785,31 @@ export class WorkerPool implements Executor, AsyncDisposable {
   }
 
   #settle(call: Call, outcome: Outcome, value: unknown): void {
-    if (call.done) return;
-    call.done = true;
-    call.linkedTo?.unlink(call);
+    if (call.settled) return;
     if (call.onAbort !== undefined) {
       call.signal!.removeEventListener("abort", call.onAbort);
     }
     if (outcome === "ok") {
       this.#completed++;
-      call.resolve(value);
+      call.wake(value);
     } else {
       if (outcome === "failed") this.#failed++;
-      else this.#cancelled++;
-      call.reject(value);
+      else if (call.armed) this.#cancelled++;
+      call.fail(value);
     }
     if (this.#closed && this.#pending() === 0) this.#drained.unparkAll();
   }
 
   /** Stops a call: drops it from the queue, or terminates its worker. */
-  #cancelCall(call: Call, reason?: unknown): void {
-    if (call.done) return;
-    const error = reason !== undefined
-      ? reason
-      : call.scope !== undefined && call.scope.cancelled
-      ? call.scope.deliver()
-      : new CancelledError();
-    if (call.slot !== undefined) {
-      const slot = call.slot;
+  #cancelCall(call: Call, error: unknown): void {
+    if (call.settled) return;
+    const slot = call.slot;
+    if (slot !== undefined) {
       slot.call = undefined;
       call.slot = undefined;
       // Never wait for it: a worker spinning in a loop ignores terminate()
       // until the loop returns. Its place goes to a fresh worker.
-      this.#kill(slot);
+      this.#kill(slot, call.loop ?? null);
       this.#replaced++;
     } else {
       this.#queue.remove(call);
@@ -887,13 +824,14 @@ export class WorkerPool implements Executor, AsyncDisposable {
     return running + this.#queue.size;
   }
 
-  // ---- workers -------------------------------------------------------------
+  // ---- Workers ---------------------------------------------------------------
 
   #spawn(): Slot {
     const spawner = spawners.get(this);
     let worker: WorkerLike;
+    let running: Int32Array | undefined;
     if (spawner !== undefined) {
-      worker = spawner();
+      worker = spawner.spawn();
     } else {
       const options: WorkerOptionsWithDeno = { type: "module" };
       if (this.#name !== undefined) options.name = this.#name;
@@ -904,13 +842,19 @@ export class WorkerPool implements Executor, AsyncDisposable {
         new URL("./_worker_host.ts", import.meta.url),
         options,
       );
+      running = new Int32Array(new SharedArrayBuffer(4));
+      worker.postMessage({ running } satisfies InitMessage);
     }
     const slot: Slot = {
       worker,
       known: new Set(),
+      running,
       lastTarget: -1,
       lastName: undefined,
       call: undefined,
+      calls: 0,
+      loop: undefined,
+      retiring: false,
       idleSince: 0,
       dead: false,
     };
@@ -947,14 +891,24 @@ export class WorkerPool implements Executor, AsyncDisposable {
     if (data !== null && typeof data === "object" && !Array.isArray(data)) {
       if ("crash" in data) {
         const cause = rebuildError(data.crash);
-        const what = data.busy ? "during the call" : "after an earlier call";
-        this.#onCrash(
-          slot,
-          new WorkerError(
-            `Worker crashed ${what}: ${data.crash.name}: ${data.crash.message}`,
-            { cause },
-          ),
-        );
+        const summary = `${data.crash.name}: ${data.crash.message}`;
+        if (slot.call !== undefined && data.call === slot.calls) {
+          // The call in progress started what threw: it fails.
+          this.#onCrash(
+            slot,
+            new WorkerError(`Worker crashed during the call: ${summary}`, {
+              cause,
+            }),
+          );
+        } else {
+          this.#onStray(
+            slot,
+            new WorkerError(
+              `A worker raised an error outside any call (left over from an earlier call): ${summary}`,
+              { cause },
+            ),
+          );
+        }
         return;
       }
       if ("exit" in data) {
@@ -995,16 +949,50 @@ export class WorkerPool implements Executor, AsyncDisposable {
       call.slot = undefined;
       this.#settle(call, "failed", error);
     } else {
-      // Nobody's call failed (a stray timer threw after the reply): the
-      // error would be lost, so report it like an unobserved task error.
-      console.error("aio: a WorkerPool worker crashed while idle:", error);
+      // Nobody's call failed: the error would be lost, so report it.
+      this.#report(slot, error);
     }
     this.#pump();
+  }
+
+  /**
+   * An error the worker raised outside the call it is running (a timer of
+   * an earlier call threw): reported once, to the loop of the worker's
+   * latest call; the worker is retired (at once if idle, else once its
+   * call ends), so the call in progress goes on and the next one runs on a
+   * healthy worker.
+   */
+  #onStray(slot: Slot, error: WorkerError): void {
+    this.#report(slot, error);
+    if (slot.retiring) return;
+    slot.retiring = true;
+    this.#replaced++;
+    if (slot.call === undefined) {
+      this.#kill(slot);
+      this.#pump();
+    }
+  }
+
+  /** Reports an error no caller can receive (the loop's exception handler). */
+  #report(slot: Slot, error: WorkerError): void {
+    const loop = slot.loop;
+    if (loop !== undefined && !loop.closed) {
+      loop.callExceptionHandler(error, {
+        message: "Exception in a WorkerPool worker",
+      });
+    } else {
+      console.error("aio: Exception in a WorkerPool worker:", error);
+    }
   }
 
   /** A worker finished its call: give it the next one, or let it idle. */
   #release(slot: Slot): void {
     if (slot.dead) return;
+    if (slot.retiring) {
+      this.#kill(slot);
+      this.#pump();
+      return;
+    }
     const next = this.#terminated ? undefined : this.#queue.shift();
     if (next !== undefined) {
       this.#idle.push(slot);
@@ -1043,7 +1031,12 @@ export class WorkerPool implements Executor, AsyncDisposable {
     if (next !== Infinity) this.#sweeper = schedule(next, () => this.#sweep());
   }
 
-  #kill(slot: Slot): void {
+  /**
+   * Terminates a worker. `midCall`: it was stopped while running a call of
+   * that run (undefined: none, or outside any run), so its thread may go on
+   * running the call's code for a while (see `stats().terminating`).
+   */
+  #kill(slot: Slot, midCall?: EventLoop | null): void {
     if (slot.dead) return;
     slot.dead = true;
     this.#workers.delete(slot);
@@ -1054,13 +1047,64 @@ export class WorkerPool implements Executor, AsyncDisposable {
     // A stray late error event must not reach the process.
     slot.worker.onerror = (event: ErrorEvent) => event.preventDefault();
     slot.worker.terminate();
+    if (midCall !== undefined) this.#watchTerminating(slot, midCall);
     if (this.#idle.length === 0 && this.#sweeper !== undefined) {
       cancelTimer(this.#sweeper);
       this.#sweeper = undefined;
     }
   }
 
-  // ---- run() integration ---------------------------------------------------
+  // ---- Terminating workers ---------------------------------------------------
+
+  /** Whether a terminated worker's thread may still be running its call. */
+  #stillRunning(slot: Slot): boolean {
+    if (slot.running !== undefined) return Atomics.load(slot.running, 0) === 1;
+    return slot.worker.exited !== undefined && this.#terminating.has(slot);
+  }
+
+  #watchTerminating(slot: Slot, loop: EventLoop | null): void {
+    const exited = slot.worker.exited;
+    if (slot.running === undefined && exited === undefined) return;
+    this.#terminating.add(slot);
+    exited?.then(() => this.#terminating.delete(slot));
+    if (!this.#stillRunning(slot)) {
+      this.#terminating.delete(slot);
+      return;
+    }
+    // Debug mode: warn once if it is still running after a grace period.
+    if (
+      loop === null || loop.closed || debugRun(loop._rootScope) === undefined
+    ) {
+      return;
+    }
+    const since = now();
+    const timer = schedule(since + TERMINATE_GRACE_MS, () => {
+      this.#warnings.delete(timer);
+      if (!this.#stillRunning(slot)) {
+        this.#terminating.delete(slot);
+        return;
+      }
+      console.warn(
+        `aio: a WorkerPool worker terminated ${
+          Math.round(now() - since)
+        } ms ago (its call was cancelled) is still running the call's code: ` +
+          "terminate() cannot stop a JavaScript loop that never yields, so it " +
+          "keeps a core busy and the process alive until the loop returns. " +
+          "Make the function return early when asked (e.g. check a shared flag), " +
+          "or use SubprocessExecutor, whose processes are killed for real",
+      );
+    });
+    this.#warnings.set(timer, loop);
+  }
+
+  #countTerminating(): number {
+    for (const slot of this.#terminating) {
+      if (!this.#stillRunning(slot)) this.#terminating.delete(slot);
+    }
+    return this.#terminating.size;
+  }
+
+  // ---- run() integration -----------------------------------------------------
 
   /**
    * @internal Settles once the workers stopped so far are gone: at once
@@ -1071,22 +1115,22 @@ export class WorkerPool implements Executor, AsyncDisposable {
     return Promise.resolve();
   }
 
-  static readonly #registry = new WeakMap<EventLoop, Set<WorkerPool>>();
+  /** The pools each run used: stopped when it ends. */
+  static readonly #registry = new RunVar<Set<WorkerPool>>(() => new Set());
 
   /** Makes the end of `loop`'s run() stop this pool's workers. */
   #attach(loop: EventLoop): void {
     if (this.#loops.has(loop)) return;
     this.#loops.add(loop);
-    let pools = WorkerPool.#registry.get(loop);
-    if (pools === undefined) {
-      const set = new Set<WorkerPool>();
-      pools = set;
-      WorkerPool.#registry.set(loop, set);
-      // One cleanup per loop, however many pools come and go in it.
+    const registry = WorkerPool.#registry;
+    const first = registry.peek(loop) === undefined;
+    const pools = registry.get(loop);
+    if (first) {
+      // One cleanup per run, however many pools come and go in it.
       loop._addCleanup(async () => {
-        WorkerPool.#registry.delete(loop);
-        for (const pool of set) pool.#stopFor(loop);
-        await Promise.all([...set].map((pool) => pool._stopped()));
+        registry.delete(loop);
+        for (const pool of pools) pool.#stopFor(loop);
+        await Promise.all([...pools].map((pool) => pool._stopped()));
       });
     }
     pools.add(this);
@@ -1095,6 +1139,11 @@ export class WorkerPool implements Executor, AsyncDisposable {
   /** run() ended: its calls are cancelled, and no worker stays alive. */
   #stopFor(loop: EventLoop): void {
     this.#loops.delete(loop);
+    for (const [timer, of] of this.#warnings) {
+      if (of !== loop) continue;
+      cancelTimer(timer);
+      this.#warnings.delete(timer);
+    }
     const error = new CancelledError("run() ended");
     for (const call of this.#queue.live()) {
       if (call.loop === loop) this.#cancelCall(call, error);
@@ -1106,188 +1155,13 @@ export class WorkerPool implements Executor, AsyncDisposable {
   }
 }
 
-// ---- helpers -----------------------------------------------------------------
+// ---- Helpers -----------------------------------------------------------------
 
 function isScalar(value: unknown): boolean {
   return value !== null && typeof value !== "object" &&
     typeof value !== "function";
 }
 
-const NO_OPTIONS: WorkerRunOptions = Object.freeze({});
-
 function closedError(what: string): InvalidStateError {
   return new InvalidStateError(`Cannot ${what}: the worker pool is closed`);
-}
-
-const parsedUrls = new Map<string, string>();
-
-function checkModuleUrl(url: unknown, what: string): string {
-  if (url instanceof URL) return url.href;
-  if (typeof url !== "string") {
-    throw new TypeError(
-      `${what}: moduleUrl must be a string or URL, got ${show(url)}`,
-    );
-  }
-  // Parsing a URL on every call shows in the round trip: remember a few.
-  const cached = parsedUrls.get(url);
-  if (cached !== undefined) return cached;
-  try {
-    const href = new URL(url).href;
-    if (parsedUrls.size >= 64) parsedUrls.clear();
-    parsedUrls.set(url, href);
-    return href;
-  } catch {
-    throw new TypeError(
-      `${what}: moduleUrl must be an absolute URL, got ${
-        show(url)
-      }; use new URL("../module.ts", import.meta.url)`,
-    );
-  }
-}
-
-function checkRunOptions(
-  options: unknown,
-  what: string,
-): WorkerRunOptions {
-  if (options === undefined) return NO_OPTIONS;
-  if (options === null || typeof options !== "object") {
-    throw new TypeError(
-      `${what}: options must be an object, got ${show(options)}`,
-    );
-  }
-  const { transfer, signal } = options as WorkerRunOptions;
-  if (transfer !== undefined && !Array.isArray(transfer)) {
-    throw new TypeError(
-      `${what}: transfer must be an array, got ${show(transfer)}`,
-    );
-  }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(
-      `${what}: signal must be an AbortSignal, got ${show(signal)}`,
-    );
-  }
-  return { transfer, signal };
-}
-
-const sources = new WeakMap<object, string>();
-
-/** The source of a function that can travel to a worker, or a TypeError. */
-export function functionSource(fn: unknown, what: string): string {
-  checkFunction(fn, what);
-  const cached = sources.get(fn as object);
-  if (cached !== undefined) return cached;
-  const source = Function.prototype.toString.call(fn);
-  if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
-    throw new TypeError(
-      `${what}: cannot run ${
-        describeFunction(fn)
-      } in a worker: it is native or bound, so it has no source to send; wrap the call in a self-contained function, e.g. (x) => Math.sqrt(x)`,
-    );
-  }
-  if (/^class\b/.test(source)) {
-    throw new TypeError(
-      `${what}: cannot run a class in a worker; pass a function`,
-    );
-  }
-  sources.set(fn as object, source);
-  return source;
-}
-
-function describeFunction(fn: unknown): string {
-  const name = (fn as { name?: unknown }).name;
-  return typeof name === "string" && name !== ""
-    ? `function ${JSON.stringify(name)}`
-    : "this function";
-}
-
-/**
- * A ReferenceError from a function sent by source almost always means it
- * used a variable of the code around it, and a TypeError on `undefined`
- * from one that uses `this`, a method parted from its object: say so,
- * keeping the original.
- */
-function explainClosure(error: unknown, source: string): unknown {
-  if (
-    error instanceof TypeError && /\bthis\b/.test(source) &&
-    /undefined/.test(error.message)
-  ) {
-    return new TypeError(
-      "The function sent to the worker uses `this`, which is undefined there: " +
-        "a method travels as source text without its object (closures do not " +
-        "travel). Pass the data it needs as arguments",
-      { cause: error },
-    );
-  }
-  if (error instanceof ReferenceError) {
-    const match = /^(\S+) is not defined/.exec(error.message);
-    const name = match !== null ? JSON.stringify(match[1]) : "a name";
-    return new TypeError(
-      `The function sent to the worker uses ${name}, which does not exist there: ` +
-        "it travels as source text, so closures do not travel (variables and " +
-        "imports of the code around it are not in the worker). Pass values as " +
-        "arguments, or put the code in a module and use WorkerPool.run()",
-      { cause: error },
-    );
-  }
-  return error;
-}
-
-const REBUILDABLE: Record<string, ErrorConstructor> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
-
-/** Rebuilds an error thrown in a worker, with the worker-side stack. */
-function rebuildError(data: SerializedError): unknown {
-  if (!data.isError) return data.value;
-  const cause = data.cause !== undefined ? rebuildError(data.cause) : undefined;
-  const options = data.cause !== undefined ? { cause } : undefined;
-  let error: Error;
-  const ctor = REBUILDABLE[data.ctor];
-  if (ctor !== undefined) {
-    error = new ctor(data.message, options);
-    if (error.name !== data.name) error.name = data.name;
-  } else if (data.ctor === "AggregateError") {
-    error = new AggregateError(
-      (data.errors ?? []).map(rebuildError),
-      data.message,
-      options,
-    );
-  } else if (data.ctor === "DOMException") {
-    error = new DOMException(data.message, data.name);
-  } else if (Object.hasOwn(Deno.errors, data.ctor)) {
-    // Deno's own classes (NotFound, NotCapable...) exist on both sides.
-    const ctor = (Deno.errors as unknown as Record<string, ErrorConstructor>)[
-      data.ctor
-    ];
-    error = new ctor(data.message, options);
-  } else {
-    // The class lives in the worker's module: keep its name, message,
-    // stack and data on a plain Error, as the cause of a WorkerError.
-    const original = new Error(data.message, options);
-    original.name = data.name;
-    if (data.stack !== undefined) original.stack = data.stack;
-    if (data.props !== undefined) Object.assign(original, data.props);
-    const wrapper = new WorkerError(`${data.name}: ${data.message}`, {
-      cause: original,
-    });
-    if (data.stack !== undefined) {
-      wrapper.stack = `WorkerError: ${data.stack}`;
-    }
-    return wrapper;
-  }
-  if (data.stack !== undefined) {
-    try {
-      error.stack = data.stack;
-    } catch {
-      // DOMException's stack may be read-only.
-    }
-  }
-  if (data.props !== undefined) Object.assign(error, data.props);
-  return error;
 }

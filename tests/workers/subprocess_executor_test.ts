@@ -13,8 +13,10 @@ import {
   run,
   sleep,
   SubprocessExecutor,
+  timeout,
   WorkerError,
 } from "@seed/aio";
+import { withVirtualTime } from "@seed/aio/testing";
 
 const fixture = new URL("../fixtures/worker_module.ts", import.meta.url);
 
@@ -58,6 +60,11 @@ Deno.test("cancelling a call kills its process, even in a loop that never yields
     // A fresh process takes the next call.
     const second = await pool.submit(() => Deno.pid);
     assertNotEquals(second, first);
+    // The killed process counts as terminating until it has exited.
+    for (let i = 0; i < 2000 && pool.stats().terminating > 0; i++) {
+      await sleep(5);
+    }
+    assertEquals(pool.stats().terminating, 0);
   });
   // `await using` returned: it waits for every process to be gone, so the
   // spinning one was really stopped (else this test would never end).
@@ -137,4 +144,19 @@ Deno.test("`SubprocessExecutor` rejects bad options", () => {
     "denoArgs",
   );
   assertThrows(() => new SubprocessExecutor({ size: 0 }), RangeError);
+});
+
+Deno.test("virtual time does not jump while a subprocess call is in flight", async () => {
+  await withVirtualTime(async (clock) => {
+    await run(async () => {
+      await using pool = new SubprocessExecutor({ size: 1 });
+      // Starting the process and 200 ms of work, under a 60 s virtual timeout.
+      const value = await timeout(
+        60_000,
+        () => pool.run(fixture, "busy", [200, "job"]),
+      );
+      assertEquals(value, "job");
+    });
+    assertEquals(clock.elapsed < 60_000, true);
+  });
 });

@@ -261,3 +261,32 @@ Deno.test("`runInExecutor` on a closed loop is an InvalidStateError", async () =
   );
   assertNoWorkers();
 });
+
+Deno.test("`run()` does not load the worker pool until `runInExecutor` needs the default one", async () => {
+  // A child process: which modules are loaded is per process.
+  const lib = new URL("../../lib/", import.meta.url).href;
+  const script = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(
+      script,
+      `import { run } from "${lib}run.ts";
+      import { EventLoop, getRunningLoop } from "${lib}event_loop.ts";
+      const before = EventLoop._defaultExecutor === undefined;
+      const value = await run(() =>
+        getRunningLoop().runInExecutor(undefined, (n: number) => n * 2, 21)
+      );
+      console.log(before, value, EventLoop._defaultExecutor !== undefined);`,
+    );
+    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", ...denoFlags(), script],
+      stdout: "piped",
+      stderr: "inherit",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    assertEquals(code, 0);
+    // Not loaded by run() itself; loaded (and registered) on first use.
+    assertEquals(new TextDecoder().decode(stdout).trim(), "true 42 true");
+  } finally {
+    await Deno.remove(script);
+  }
+});

@@ -11,15 +11,19 @@ import {
 import {
   CancelledError,
   createTask,
+  formatTaskTree,
   gather,
+  getRunningLoop,
   InvalidStateError,
   run,
   sleep,
+  taskTree,
   timeout,
   TimeoutError,
   WorkerError,
   WorkerPool,
 } from "@seed/aio";
+import { withVirtualTime } from "@seed/aio/testing";
 import {
   counts,
   FINISHED,
@@ -28,7 +32,7 @@ import {
   release,
   started,
 } from "../fixtures/worker_tracking.ts";
-import { denoFlags } from "../_helpers.ts";
+import { deferred, denoFlags } from "../_helpers.ts";
 import os from "node:os";
 import process from "node:process";
 
@@ -379,14 +383,15 @@ Deno.test("beyond `maxQueue`, callers wait in order, and waiting is a cancellati
 
 Deno.test("idle workers stop after `idleTimeoutMs`", async () => {
   await run(async () => {
-    await using pool = new WorkerPool({ size: 2, idleTimeoutMs: 5 });
+    // Generous: the two workers may start tens of ms apart on a busy host.
+    await using pool = new WorkerPool({ size: 2, idleTimeoutMs: 500 });
     await gather(
       pool.run(fixture, "add", [1, 1]),
       pool.run(fixture, "add", [1, 1]),
     );
     assertEquals(pool.workerCount, 2);
     // The idle sweep is due before this sleep on the same timer heap.
-    await sleep(50);
+    await sleep(600);
     assertEquals(pool.workerCount, 0);
     // Workers start again lazily.
     assertEquals(await pool.run(fixture, "add", [2, 2]), 4);
@@ -561,4 +566,211 @@ Deno.test("bad arguments are clear TypeErrors and start nothing", async () => {
   assertMatch(String(pool.stats().workers), /^0$/);
   assertNoWorkers(pool);
   await pool.close();
+});
+
+/** Slot of the flags array that fires throwWhenFlagged's timer. */
+const FIRE = 3;
+
+/**
+ * Resolves once the worker function marked FINISHED (polled: a terminated
+ * worker's thread does not keep the event loop alive for Atomics.waitAsync).
+ */
+async function finished(shared: Int32Array): Promise<void> {
+  for (let i = 0; i < 5000 && Atomics.load(shared, FINISHED) === 0; i++) {
+    await sleep(2);
+  }
+  assertEquals(Atomics.load(shared, FINISHED), 1);
+}
+
+for (const kind of ["a timer that throws", "an unhandled rejection"]) {
+  Deno.test(`an error a worker raises outside any call (${kind}) is reported once and does not fail the next call`, async () => {
+    const armed = flags();
+    const second = flags();
+    const reported: [unknown, string][] = [];
+    const reportedOnce = deferred();
+    await run(async () => {
+      getRunningLoop().setExceptionHandler((error, context) => {
+        reported.push([error, context.message]);
+        reportedOnce.resolve();
+      });
+      await using pool = new WorkerPool({ size: 1 });
+      // Call 1 returns, leaving behind a timer that will fail later.
+      const what = kind === "a timer that throws"
+        ? "throwWhenFlagged"
+        : "rejectWhenFlagged";
+      assertEquals(await pool.run(fixture, what, [armed]), "armed");
+      // Call 2 runs on the same worker; the leftover fails meanwhile.
+      const call2 = createTask(() =>
+        pool.run(fixture, "awaitRelease", [second, "second"])
+      );
+      await started(second);
+      assertEquals(pool.stats().started, 1);
+      Atomics.store(armed, FIRE, 1);
+      await reportedOnce.promise;
+      release(second);
+      // Call 2 is not the one at fault: it completes.
+      assertEquals(await call2, "second");
+      assertEquals(reported.length, 1);
+      const [error, message] = reported[0];
+      assertInstanceOf(error, WorkerError);
+      assertStringIncludes(error.message, "outside any call");
+      assertInstanceOf(error.cause, RangeError);
+      assertStringIncludes(message, "WorkerPool");
+      // The worker that raised it was retired once call 2 ended, and the
+      // next call runs on a healthy one.
+      assertEquals(pool.workerCount, 0);
+      assertEquals(await pool.run(fixture, "add", [1, 2]), 3);
+      const stats = pool.stats();
+      assertEquals(
+        [stats.started, stats.replaced, stats.failed, stats.completed],
+        [2, 1, 0, 3],
+      );
+    });
+    assertEquals(reported.length, 1);
+    assertNoWorkers();
+  });
+}
+
+Deno.test("an error a worker raises while idle is reported and the worker replaced", async () => {
+  const armed = flags();
+  const reported: unknown[] = [];
+  const reportedOnce = deferred();
+  await run(async () => {
+    getRunningLoop().setExceptionHandler((error) => {
+      reported.push(error);
+      reportedOnce.resolve();
+    });
+    await using pool = new WorkerPool({ size: 1 });
+    assertEquals(await pool.run(fixture, "throwWhenFlagged", [armed]), "armed");
+    Atomics.store(armed, FIRE, 1);
+    await reportedOnce.promise;
+    assertEquals(pool.workerCount, 0);
+    assertEquals(await pool.run(fixture, "add", [2, 2]), 4);
+    assertEquals(pool.stats().replaced, 1);
+  });
+  assertEquals(reported.length, 1);
+  assertInstanceOf(reported[0], WorkerError);
+  assertNoWorkers();
+});
+
+Deno.test("`stats().terminating` counts a cancelled worker still spinning, until it stops", async () => {
+  const shared = flags();
+  await run(async () => {
+    await using pool = new WorkerPool({ size: 1 });
+    const task = createTask(() => pool.run(fixture, "spin", [shared]));
+    await started(shared);
+    assertEquals(pool.stats().terminating, 0);
+    task.cancel();
+    await assertRejects(() => task, CancelledError);
+    // Terminated, no longer counted as a worker, but its thread spins on.
+    const stats = pool.stats();
+    assertEquals([stats.workers, stats.terminating], [0, 1]);
+    assertEquals(pool.workerCount, 0);
+    release(shared);
+    await finished(shared);
+    // The call's code returned: the thread can stop now.
+    for (let i = 0; i < 1000 && pool.stats().terminating > 0; i++) {
+      await sleep(2);
+    }
+    assertEquals(pool.stats().terminating, 0);
+  });
+  assertNoWorkers();
+});
+
+Deno.test("`stats().terminating` stays 0 for a cancelled call that was awaiting", async () => {
+  const shared = flags();
+  await run(async () => {
+    await using pool = new WorkerPool({ size: 1 });
+    const task = createTask(() => pool.run(fixture, "awaitRelease", [shared]));
+    await started(shared);
+    task.cancel();
+    await assertRejects(() => task, CancelledError);
+    // Between two awaits the worker's thread runs nothing: terminate() stops it.
+    assertEquals(pool.stats().terminating, 0);
+  });
+  assertNoWorkers();
+});
+
+Deno.test("debug mode warns once about a terminated worker still running after a grace period", async () => {
+  const shared = flags();
+  const warnings: string[] = [];
+  const warned = deferred();
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    const text = args.map(String).join(" ");
+    if (!text.includes("WorkerPool worker terminated")) {
+      return warn(...args);
+    }
+    warnings.push(text);
+    warned.resolve();
+  };
+  try {
+    await run(async () => {
+      await using pool = new WorkerPool({ size: 1 });
+      const task = createTask(() => pool.run(fixture, "spin", [shared]));
+      await started(shared);
+      task.cancel();
+      await assertRejects(() => task, CancelledError);
+      await warned.promise;
+      assertEquals(pool.stats().terminating, 1);
+      release(shared);
+      await finished(shared);
+    }, { debug: { blockedThresholdMs: 60_000 } });
+  } finally {
+    console.warn = warn;
+  }
+  assertEquals(warnings.length, 1);
+  assertStringIncludes(warnings[0], "still running");
+  assertStringIncludes(warnings[0], "SubprocessExecutor");
+  assertNoWorkers();
+});
+
+Deno.test("in debug mode the task tree shows a task blocked in `pool.run()` with its own wait", async () => {
+  const shared = flags();
+  await run(async () => {
+    await using pool = new WorkerPool({ size: 1 });
+    const task = createTask(
+      () => pool.run(fixture, "block", [shared, "B"]), // the waiting line
+      { name: "offload" },
+    );
+    await started(shared);
+    const node = taskTree().children.find((n) => n.name === "offload")!;
+    assertStringIncludes(node.awaiting!, "worker_pool_test.ts:");
+    const line = formatTaskTree().split("\n").find((l) =>
+      l.includes("offload")
+    )!;
+    assertMatch(
+      line,
+      /offload · running .*awaiting .* at .*worker_pool_test\.ts:\d+/,
+    );
+    release(shared);
+    assertEquals(await task, "B");
+  }, { debug: true });
+  assertNoWorkers();
+});
+
+Deno.test("virtual time does not jump while a worker call is in flight", async () => {
+  await withVirtualTime(async (clock) => {
+    await run(async () => {
+      await using pool = new WorkerPool({ size: 1 });
+      // 200 ms of real work under a 60 s virtual timeout: the clock waits.
+      const value = await timeout(
+        60_000,
+        () => pool.run(fixture, "busy", [200, "job"]),
+      );
+      assertEquals(value, "job");
+      // And a submitted function the same way.
+      assertEquals(
+        await timeout(60_000, () =>
+          pool.submit((ms: number) => {
+            const end = Date.now() + ms;
+            while (Date.now() < end) { /* busy */ }
+            return ms;
+          }, 100)),
+        100,
+      );
+    });
+    assertEquals(clock.elapsed < 60_000, true);
+  });
+  assertNoWorkers();
 });
