@@ -22,6 +22,12 @@ import { currentScope } from "./_core/_scope.ts";
  * expiry and awaited until it has unwound; a plain promise is abandoned.
  * Then `TimeoutError` is thrown. `ms` of `null`/`undefined` waits forever.
  *
+ * A plain promise cannot be interrupted: it is left running, and the
+ * reaction aio registered on it cannot be removed, so each `waitFor` on a
+ * promise that stays pending keeps about 0.7 KiB until that promise settles.
+ * `waitFor(fn, 0)` (or a negative limit) throws `TimeoutError` without
+ * starting `fn`; a value that comes back after the deadline is discarded.
+ *
  * Mirrors `asyncio.wait_for(aw, timeout)`, in milliseconds.
  *
  * @param work A task function, or a promise, Task or Future.

@@ -17,6 +17,7 @@
 // Watching adds no turn: the hook hears a wait end synchronously, right
 // before the promise the caller awaits is settled.
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import { type CancelNode, type Scope, waitHook } from "./_scope.ts";
 import type { WaitKind } from "./_types.ts";
 import type { CancelledError } from "../errors.ts";
@@ -72,16 +73,18 @@ export abstract class Wait<T> implements CancelNode {
   /** Wakes the waiter with `value`; false if it was already settled. */
   wake(value: T): boolean {
     if (this.settled) return false;
+    const resolve = this.#resolve!;
     this.#end();
-    this.#resolve!(value);
+    resolve(value);
     return true;
   }
 
   /** Fails the waiter with `error`; false if it was already settled. */
   fail(error: unknown): boolean {
     if (this.settled) return false;
+    const reject = this.#reject!;
     this.#end();
-    this.#reject!(error);
+    reject(error);
     return true;
   }
 
@@ -96,6 +99,9 @@ export abstract class Wait<T> implements CancelNode {
 
   #end(): void {
     this.settled = true;
+    // A settled wait may stay referenced (a native promise reaction cannot
+    // be removed): let go of the caller's promise.
+    this.#resolve = this.#reject = undefined;
     this.linkedTo?.unlink(this);
     if (this.#real) {
       this.#real = false;
@@ -162,23 +168,45 @@ export function suspend<T>(
 // Small waits shared by many callers.
 
 /** Waits on a promise-like; `onCancel` releases what the wait held. */
+// Runs a function in the context this module was loaded in (no task).
+const outside: <R, A extends unknown[]>(
+  fn: (...args: A) => R,
+  ...args: A
+) => R = AsyncLocalStorage.snapshot();
+
+function react<T>(promise: PromiseLike<T>, wait: Wait<T>): void {
+  promise.then(
+    (value) => wait.wake(value),
+    (error) => wait.fail(error),
+  );
+}
+
+// The promise's reaction cannot be removed, so a wait cancelled while the
+// promise stays pending is kept until it settles: it drops everything but
+// itself (a few dozen bytes) when it ends.
 class PromiseWait<T> extends Wait<T> {
-  constructor(
-    readonly promise: PromiseLike<T>,
-    readonly onCancel: (() => void) | undefined,
-  ) {
+  #onCancel: (() => void) | undefined;
+  #promise: PromiseLike<T> | undefined;
+
+  constructor(promise: PromiseLike<T>, onCancel: (() => void) | undefined) {
     super();
+    this.#promise = promise;
+    this.#onCancel = onCancel;
   }
 
   override arm(): void {
-    this.promise.then(
-      (value) => this.wake(value),
-      (error) => this.fail(error),
-    );
+    const promise = this.#promise!;
+    this.#promise = undefined;
+    // Registered outside the task's context: a reaction keeps the context it
+    // was made in (the scope, its CancelledError and stack) alive for as
+    // long as the promise is pending.
+    outside(react, promise, this);
   }
 
   override disarm(): void {
-    this.onCancel?.();
+    const onCancel = this.#onCancel;
+    this.#onCancel = undefined;
+    onCancel?.();
   }
 }
 
