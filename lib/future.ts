@@ -45,7 +45,15 @@ export type DoneCallback<T> = (future: Future<T>) => void;
  * console.log(value); // "ready"
  * ```
  */
-export class Future<T = unknown> implements PromiseLike<T> {
+export class Future<T = unknown> implements Promise<T> {
+  /**
+   * `"Future"` (`"Task"` for a task): with `then`, `catch` and `finally` it
+   * makes a Future usable wherever a `Promise<T>` is expected.
+   */
+  get [Symbol.toStringTag](): string {
+    return "Future";
+  }
+
   #state: State = PENDING;
   #value: unknown = undefined;
   // Stored without T so that a Future<T> is usable as a Future<unknown>.

@@ -155,6 +155,11 @@ export class Task<T = unknown> extends Future<T> {
     );
   }
 
+  /** `"Task"`: a Task is a `Promise<T>` to the type checker. */
+  override get [Symbol.toStringTag](): string {
+    return "Task";
+  }
+
   /** A short description for messages. */
   override describe(): string {
     return `Task ${JSON.stringify(this.name)}`;
@@ -289,12 +294,14 @@ export class Nursery implements ScopeNursery {
     fn: TaskFunction<T>,
     name: string | undefined,
     shielded = false,
+    eager = false,
   ): Task<T> {
     const task = new Task(fn, this, name, shielded);
     this.#pending++;
     this.observer?.spawned?.(task);
     const holding = this.holding;
     if (holding !== undefined) holding.push(task);
+    else if (eager) task._start(); // runs its body up to its first await now
     else queueMicrotask(() => task._start());
     return task;
   }

@@ -398,3 +398,20 @@ Deno.test("an await cycle through three tasks is found, and a chain that is no c
     assertEquals(await previous, "end");
   });
 });
+
+Deno.test("a `Task` is a `Promise<T>` to the type checker: it can be returned where one is expected", async () => {
+  // This file would not type-check if Task lacked Symbol.toStringTag.
+  const asPromise = (task: Task<number>): Promise<number> => task;
+  const handler = (): Promise<number> =>
+    taskGroup((tg) => tg.createTask(() => sleep(1, 7)));
+  await run(async () => {
+    const task = createTask(() => sleep(1, 5));
+    assertEquals(Object.prototype.toString.call(task), "[object Task]");
+    assertEquals(await asPromise(task), 5);
+    assertEquals(await handler(), 7);
+  });
+  assertEquals(
+    Object.prototype.toString.call(new Future()),
+    "[object Future]",
+  );
+});
