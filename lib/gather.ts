@@ -8,7 +8,7 @@
  */
 
 import { CancelledError, InvalidStateError, isCancelled } from "./errors.ts";
-import { Future, FutureState } from "./future.ts";
+import { closesAwaitCycle, Future, FutureState } from "./future.ts";
 import { currentScope, Scope } from "./_core/_scope.ts";
 import { suspend, Wait } from "./_core/_trap.ts";
 import { checkOptions } from "./_core/_checks.ts";
@@ -95,8 +95,8 @@ export async function gather(...args: unknown[]): Promise<unknown[]> {
 }
 
 // Awaiting a task that encloses the caller (the caller itself, or a task it
-// runs inside of) would never end: that task cannot settle before the
-// caller does.
+// runs inside of), or one that is waiting for the caller, would never end:
+// that task cannot settle before the caller does.
 function checkNoCycle(items: unknown[], scope: Scope | undefined): void {
   let enclosing: Set<Scope> | undefined;
   items.forEach((item, i) => {
@@ -105,13 +105,17 @@ function checkNoCycle(items: unknown[], scope: Scope | undefined): void {
       enclosing = new Set();
       for (let s = scope; s !== undefined; s = s.parent) enclosing.add(s);
     }
+    let problem: string | undefined;
     if (enclosing.has(item.scope)) {
+      problem = item.scope === scope?.task?.scope
+        ? "is the caller"
+        : "encloses the caller";
+    } else if (closesAwaitCycle(item, scope?.task)) {
+      problem = "is waiting for the caller (an await cycle)";
+    }
+    if (problem !== undefined) {
       throw new InvalidStateError(
-        `gather() item ${i}: ${item.describe()} ${
-          item.scope === scope?.task?.scope
-            ? "is the caller"
-            : "encloses the caller"
-        }; awaiting it would never end`,
+        `gather() item ${i}: ${item.describe()} ${problem}; awaiting it would never end`,
       );
     }
   });
@@ -152,6 +156,7 @@ class GatherWait extends Wait<unknown[]> {
   #cancelError: CancelledError | undefined;
   #reported: Set<unknown> | undefined;
   #inResults: unknown[] | undefined;
+  #awaiting: Task<unknown> | undefined;
   // Inside the nursery's child-done call, which still counts that child.
   #inChildDone = 0;
   // Each distinct Task or Future passed in, with its places in the results.
@@ -205,6 +210,17 @@ class GatherWait extends Wait<unknown[]> {
   }
 
   override arm(): void {
+    // Await cycles through gather are found from the other side too: the
+    // caller's task names one pending Task it waits for.
+    const task = this.#outer?.task;
+    if (task !== undefined) {
+      for (const item of this.#passed.keys()) {
+        if (item instanceof Task && !item.done()) {
+          task.awaiting = this.#awaiting = item;
+          break;
+        }
+      }
+    }
     this.#observePassed();
     if (this.#phase !== RUNNING) return;
     const outer = this.#outer;
@@ -234,7 +250,16 @@ class GatherWait extends Wait<unknown[]> {
     if (wasRunning) {
       // asyncio's rule: cancelling gather cancels what was passed to it.
       this.#observePassed();
-      for (const item of this.#passed.keys()) item.cancel(error.reason);
+      const caller = this.#outer?.task;
+      for (const item of this.#passed.keys()) {
+        item.cancel(error.reason);
+        // A Task waiting (through others) for the caller cannot unwind
+        // before the caller: cancelled, it is not waited for.
+        if (!item.done() && closesAwaitCycle(item, caller)) {
+          item.removeDoneCallback(this.#onPassedDone);
+          this.#passedPending--;
+        }
+      }
     }
     this.#check();
   }
@@ -397,6 +422,10 @@ class GatherWait extends Wait<unknown[]> {
 
   #close(): void {
     this.#phase = FINISHED;
+    const task = this.#outer?.task;
+    if (task !== undefined && task.awaiting === this.#awaiting) {
+      task.awaiting = undefined;
+    }
     if (this.#nursery !== undefined) this.#nursery.finished = true;
     this.#scope?.close();
     for (const item of this.#passed.keys()) {

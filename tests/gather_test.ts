@@ -5,6 +5,7 @@ import {
   assertInstanceOf,
   assertRejects,
   assertStrictEquals,
+  assertStringIncludes,
 } from "@std/assert";
 import {
   CancelledError,
@@ -481,4 +482,36 @@ Deno.test("`gather` accounts once for an error that reaches it twice (a child re
   assertStrictEquals(error, boom);
   assertEquals(reported, []);
   assertEquals(unobserved, []);
+});
+
+Deno.test("`gather` of a Task that awaits the caller ends with InvalidStateError, whichever side closes the cycle", async () => {
+  await run(async () => {
+    // The other task is already waiting for the caller: gather refuses.
+    const ref: { caller?: Task<unknown>; gatherer?: Task<unknown> } = {};
+    const waiting = createTask(async () => await ref.caller!);
+    const caller = ref.caller = createTask(async () => {
+      await sleep(1);
+      return await gather(waiting);
+    });
+    const [first] = await Promise.allSettled([caller, waiting]);
+    assertEquals(first.status, "rejected");
+    const error = (first as PromiseRejectedResult).reason;
+    assertInstanceOf(error, InvalidStateError);
+    assertStringIncludes(error.message, "an await cycle");
+
+    // gather waits first; the other task then awaits the caller.
+    const late = createTask(async () => {
+      await sleep(1);
+      return await ref.gatherer!;
+    });
+    const gatherer = ref.gatherer = createTask(() => gather(late));
+    const outcomes = await Promise.allSettled([gatherer, late]);
+    for (const outcome of outcomes) {
+      assertEquals(outcome.status, "rejected");
+      assertInstanceOf(
+        (outcome as PromiseRejectedResult).reason,
+        InvalidStateError,
+      );
+    }
+  });
 });
