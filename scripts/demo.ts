@@ -184,6 +184,13 @@ export const STEPS: readonly Step[] = [
     permissions: ["--allow-net=127.0.0.1"],
   },
   {
+    name: "http_server",
+    title: "an HTTP service: handlers are tasks, cancelled when clients leave",
+    mirrors: "aiohttp web.run_app(app) with asyncio.sleep and to_thread",
+    permissions: ["--allow-net=127.0.0.1", "--allow-read"],
+    args: ["--demo"],
+  },
+  {
     name: "concurrency_comparison",
     title: "I/O- and CPU-bound jobs: sequential, tasks, workers",
     mirrors: "asyncio vs threading vs multiprocessing",
@@ -382,6 +389,7 @@ const MODULES: Record<string, () => Promise<Entry>> = {
   subprocess: () => import("./subprocess.ts"),
   signals: () => import("./signals.ts"),
   fetch: () => import("./fetch.ts"),
+  http_server: () => import("./http_server.ts"),
   concurrency_comparison: () => import("./concurrency_comparison.ts"),
   std_async: () => import("./std_async.ts"),
 };

@@ -519,6 +519,7 @@ Deno.test("demo --list names every step in order", async () => {
     "subprocess",
     "signals",
     "fetch",
+    "http_server",
     "concurrency_comparison",
     "std_async",
   ]);
