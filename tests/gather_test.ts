@@ -20,6 +20,7 @@ import {
   run,
   shield,
   sleep,
+  type Task,
   taskGroup,
   TaskGroupError,
   timeout,
