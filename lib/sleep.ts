@@ -33,7 +33,8 @@ import { suspend, Wait } from "./_core/_trap.ts";
  */
 export function sleep<T = undefined>(ms: number, value?: T): Promise<T> {
   checkDelay(ms, "sleep()");
-  return sleepUntil(now() + Math.max(0, ms), value as T, currentScope());
+  const from = now();
+  return sleepUntil(from + Math.max(0, ms), value as T, currentScope(), from);
 }
 
 /**
@@ -58,7 +59,8 @@ export function sleep<T = undefined>(ms: number, value?: T): Promise<T> {
  * ```
  */
 export function checkpoint(): Promise<void> {
-  return sleepUntil(now(), undefined, currentScope());
+  const from = now();
+  return sleepUntil(from, undefined, currentScope(), from);
 }
 
 // One object per sleep: it is the heap's timer and the wait, so a sleep
@@ -66,7 +68,11 @@ export function checkpoint(): Promise<void> {
 class SleepWait<T> extends Wait<T> implements Timer {
   seq = 0;
   index = -1;
-  constructor(readonly when: number, readonly value: T) {
+  constructor(
+    readonly when: number,
+    readonly value: T,
+    readonly from: number,
+  ) {
     super();
   }
 
@@ -88,6 +94,8 @@ export function sleepUntil<T>(
   when: number,
   value: T,
   scope: Scope | undefined,
+  from: number = when,
 ): Promise<T> {
-  return suspend(new SleepWait(when, value), scope, "sleep", when);
+  const wait = new SleepWait(when, value, from);
+  return suspend(wait, scope, "sleep", wait);
 }

@@ -196,3 +196,28 @@ await run(async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("debug mode blames the task that blocked, not the one awaiting it, and calls a forgotten sleep a sleep", async () => {
+  const warnings: DebugWarning[] = [];
+  await run(async () => {
+    const forgetful = createTask(async () => {
+      sleep(50); // the missing await
+    }, { name: "forgetful" });
+    const blocker = createTask(() => busy(150), { name: "blocker" });
+    // main's wait on a Task begins a turn late (JavaScript calls then() on
+    // a thenable from a job), after both tasks ran: main must not be blamed.
+    await forgetful;
+    await blocker;
+    await sleep(60);
+  }, {
+    debug: { blockedThresholdMs: 60, onWarning: (w) => warnings.push(w) },
+  });
+  const blocked = warnings.filter((w) => w.kind === "blocked");
+  assertEquals(blocked.map((w) => w.task?.name), ["blocker"]);
+  const unawaited = warnings.filter((w) => w.kind === "unawaited");
+  assertEquals(unawaited.length, 1);
+  assertMatch(
+    unawaited[0].message,
+    /Task "forgetful".*: sleep \(\d+ ms left\)/,
+  );
+});

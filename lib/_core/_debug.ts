@@ -153,12 +153,22 @@ class DebugMonitor {
    * (started, resumed), otherwise when it is about to stop (a wait begins,
    * it settled).
    */
-  mark(task: Task<unknown> | undefined, start: boolean): void {
+  mark(
+    task: Task<unknown> | undefined,
+    start: boolean,
+    thenable = false,
+  ): void {
     const t = performance.now();
     const gap = t - this.#lastMark;
     if (gap > this.#threshold) {
-      const culprit = (start ? undefined : task) ??
-        (this.#lastWasStart ? this.#lastTask : undefined);
+      // A wait that begins names the task that ran, except an await of a
+      // Task or Future: JavaScript calls its then() a turn later, so other
+      // tasks may have started (and blocked) in between: blame the last one.
+      const culprit = !start && !(thenable && this.#lastWasStart)
+        ? task
+        : this.#lastWasStart
+        ? this.#lastTask
+        : undefined;
       this.#blocked(gap, culprit);
     }
     this.#lastMark = t;
@@ -331,7 +341,7 @@ export class RunInstruments implements TaskObserver {
       this.#waits.set(task, waits);
     }
     waits.push(record);
-    debug?.mark(task, false);
+    debug?.mark(task, false, kind === "future");
     this.#tracer?.waitStarted(record);
     return () => {
       if (record.ended) return;

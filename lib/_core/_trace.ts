@@ -50,9 +50,25 @@ export function describeWait(record: WaitRecord): string {
   const detail = record.detail;
   switch (record.kind) {
     case "sleep": {
-      const left = (detail as number) - now();
-      return left <= 0 ? "checkpoint" : `sleep (${formatDuration(left)} left)`;
+      // Told by the duration it was started with: an overdue sleep is still
+      // a sleep, not a checkpoint.
+      const { when, from } = detail as { when: number; from: number };
+      const total = when - from;
+      if (total <= 0) return "checkpoint";
+      return `sleep (${formatDuration(Math.max(0, when - now()))} left)`;
     }
+    case "worker":
+      return "a worker call";
+    case "process":
+      return "a subprocess";
+    case "remote":
+      return "a remote call";
+    case "stream":
+      return "a stream read or write";
+    case "http":
+      return "an HTTP request";
+    case "signal":
+      return "a signal";
     case "future":
       return typeof (detail as { describe?: unknown }).describe === "function"
         ? (detail as { describe(): string }).describe()
