@@ -10,6 +10,7 @@ import {
   type WaitKind,
 } from "./_scope.ts";
 import { now } from "./_timers.ts";
+import { printError } from "./_report.ts";
 import type { DebugOptions, DebugWarning, RunOptions } from "../types.ts";
 import { Task, type TaskObserver } from "../task.ts";
 import {
@@ -231,9 +232,8 @@ class DebugMonitor {
     try {
       this.#report(warning);
     } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
+      // A throwing onWarning never kills the process: reported once.
+      printError("Exception in debug mode's onWarning", error);
     }
   }
 }

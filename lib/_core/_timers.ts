@@ -11,6 +11,7 @@ export interface Clock {
 }
 
 import { clearImmediate, setImmediate } from "node:timers";
+import { printError } from "./_report.ts";
 
 const RealDate = Date;
 const epochOffset = RealDate.now() - performance.now();
@@ -164,10 +165,9 @@ export function runDue(): number {
       timer.callback();
     } catch (error) {
       // A timer callback belongs to aio itself; user callbacks (callLater)
-      // are wrapped before they get here, so this is a bug worth surfacing.
-      queueMicrotask(() => {
-        throw error;
-      });
+      // are wrapped before they get here, so this is a bug worth surfacing,
+      // loudly but without killing the process or the other timers.
+      printError("Exception in a timer callback (a bug in aio)", error);
     }
   }
   arm();
