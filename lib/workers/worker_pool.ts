@@ -14,12 +14,19 @@ import { CancelledError, InvalidStateError } from "../errors.ts";
 import type { EventLoop } from "../event_loop.ts";
 import type { Executor } from "./executor.ts";
 import { currentScope, Scope } from "../_core/_scope.ts";
-import { suspend, Wait, type WaitKind } from "../_core/_trap.ts";
+import { suspend, type WaitKind } from "../_core/_trap.ts";
 import { cancelTimer, now, schedule, type Timer } from "../_core/_timers.ts";
 import { WaitQueue } from "../_core/_wait_queue.ts";
 import { RunVar } from "../_core/_run_var.ts";
-import { debugRun } from "../_core/_debug.ts";
-import { CallQueue, type Queued } from "./_call_queue.ts";
+import { CallQueue } from "./_call_queue.ts";
+import { Call, callMessage, type CallSite, type Job, sent } from "./_call.ts";
+import {
+  newSlot,
+  type Slot,
+  stopWorker,
+  TerminatingWorkers,
+  type WorkerLike,
+} from "./_slot.ts";
 import { explainClosure, functionSource } from "./_source.ts";
 import {
   checkCall,
@@ -29,12 +36,7 @@ import {
 } from "./_options.ts";
 import { rebuildError } from "./_errors_wire.ts";
 import { WorkerError } from "./worker_error.ts";
-import type {
-  CallMessage,
-  InitMessage,
-  ReplyMessage,
-  Scalar,
-} from "./_worker_host.ts";
+import type { InitMessage, ReplyMessage } from "./_worker_host.ts";
 
 export { WorkerError };
 export { functionSource };
@@ -138,16 +140,7 @@ export type Wrapped<M> = {
     : never;
 };
 
-/** @internal What the pool needs of a worker (a subprocess can be one). */
-export interface WorkerLike {
-  postMessage(message: unknown, options?: StructuredSerializeOptions): void;
-  terminate(): void;
-  onmessage: ((event: MessageEvent) => void) | null;
-  onmessageerror: ((event: MessageEvent) => void) | null;
-  onerror: ((event: ErrorEvent) => void) | null;
-  /** Settles once the worker is gone (a subprocess); absent for a Web Worker. */
-  readonly exited?: Promise<void>;
-}
+export type { WorkerLike };
 
 /** @internal How a pool starts its workers, when not `new Worker`. */
 export interface Spawner {
@@ -174,99 +167,9 @@ interface WorkerOptionsWithDeno extends WorkerOptions {
   deno?: { permissions?: Deno.PermissionOptions };
 }
 
-/** What to run: a module export or a function source, with arguments. */
-interface Job {
-  /** The pool's number for the module URL or the source (see #targetId). */
-  target: number;
-  /** The module URL, or the function source. */
-  text: string;
-  /** The export to call; undefined for a function source. */
-  name: string | undefined;
-  args: unknown[];
-}
-
-/** One worker of the pool. */
-interface Slot {
-  readonly worker: WorkerLike;
-  /** Targets (modules, sources) this worker was already sent. */
-  readonly known: Set<number>;
-  /** Set to 1 by the worker while a call's synchronous code runs (Web Workers). */
-  readonly running: Int32Array | undefined;
-  /** The function of the previous call (-1: none). */
-  lastTarget: number;
-  lastName: string | undefined;
-  call: Call | undefined;
-  /** Calls dispatched to it (the worker numbers them the same way). */
-  calls: number;
-  /** The run of its latest call: where an error outside any call goes. */
-  loop: EventLoop | undefined;
-  /** It raised an error outside any call: stop it once its call ends. */
-  retiring: boolean;
-  idleSince: number;
-  dead: boolean;
-}
-
-/** What a Call needs of its pool (one object per pool, not per call). */
-interface CallSite {
-  start(call: Call): void;
-  cancel(call: Call, error: unknown): void;
-}
-
-// ---- Calls -------------------------------------------------------------------
-
-/**
- * A call: the caller's wait (through `suspend`, kind "worker", or
- * "process" for a SubprocessExecutor) and the pool's record of it, in one
- * object. Armed, it is dispatched to a worker or queued; cancelled, it
- * leaves the queue or its worker is terminated.
- */
-class Call extends Wait<unknown> implements Queued {
-  /** In the pool's queue (not yet dispatched, not removed). */
-  queued = false;
-  /** The worker running it; undefined while queued. */
-  slot: Slot | undefined = undefined;
-  /** Armed: handed to the pool (counted in its stats). */
-  armed = false;
-  onAbort: (() => void) | undefined = undefined;
-
-  constructor(
-    readonly site: CallSite,
-    readonly job: Job,
-    public transfer: Transferable[] | undefined,
-    readonly loop: EventLoop | undefined,
-    readonly signal: AbortSignal | undefined,
-  ) {
-    super();
-  }
-
-  override arm(): void {
-    this.armed = true;
-    this.site.start(this);
-  }
-
-  override cancel(error: CancelledError): void {
-    this.site.cancel(this, error);
-  }
-
-  /** For the task tree and traces. */
-  describe(): string {
-    const what = this.job.name === undefined
-      ? "a function"
-      : `${this.job.name}() of ${this.job.text}`;
-    const state = this.slot !== undefined ? "running" : "queued";
-    return `a worker call to ${what} (${state})`;
-  }
-}
-
 type Outcome = "ok" | "failed" | "cancelled";
 
 const MAX_TARGETS = 512;
-/**
- * How long a terminated worker may go on running its call's code before
- * debug mode warns about it.
- */
-const TERMINATE_GRACE_MS = 1000;
-
 // ---- The pool ------------------------------------------------------------------
 
 /**
@@ -317,9 +220,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
   /** `close()` callers waiting for the last call to finish. */
   readonly #drained = new WaitQueue<void>();
   /** Workers terminated mid-call whose thread may still be running it. */
-  readonly #terminating = new Set<Slot>();
-  /** Debug mode: pending warnings about them, by the run they belong to. */
-  readonly #warnings = new Map<Timer, EventLoop>();
+  readonly #terminating = new TerminatingWorkers();
   readonly #loops = new Set<EventLoop>();
   #sweeper: Timer | undefined;
   readonly #modules = new Map<string, number>();
@@ -385,7 +286,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
       workers: this.#workers.size,
       busy,
       idle: this.#idle.length,
-      terminating: this.#countTerminating(),
+      terminating: this.#terminating.count(),
       queued: this.#queue.size,
       waiting: this.#space.size,
       started: this.#started,
@@ -674,6 +575,8 @@ export class WorkerPool implements Executor, AsyncDisposable {
   #start(call: Call): void {
     const signal = call.signal;
     if (signal !== undefined) {
+      // Aborted while this caller waited for room in the queue.
+      if (signal.aborted) return this.#cancelCall(call, signal.reason);
       call.onAbort = () => this.#cancelCall(call, signal.reason);
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
@@ -727,24 +630,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
     }
     slot.call = call;
     call.slot = slot;
-    const job = call.job;
-    // The same function as last time on this worker: just the arguments
-    // (one scalar argument bare). Otherwise its number, and its text if
-    // this worker never saw it.
-    const same = job.target !== -1 && job.target === slot.lastTarget &&
-      job.name === slot.lastName;
-    const known = same || slot.known.has(job.target);
-    const args = job.args;
-    const message: CallMessage | unknown[] | Scalar = !same
-      ? {
-        target: job.target,
-        text: known ? undefined : job.text,
-        name: job.name,
-        args,
-      }
-      : args.length === 1 && isScalar(args[0])
-      ? args[0] as Scalar
-      : args;
+    const message = callMessage(slot, call.job);
     try {
       if (call.transfer !== undefined) {
         slot.worker.postMessage(message, { transfer: call.transfer });
@@ -768,11 +654,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
       );
       return;
     }
-    slot.calls++;
-    slot.loop = call.loop;
-    if (job.target !== -1) slot.known.add(job.target);
-    slot.lastTarget = job.target;
-    slot.lastName = job.name;
+    sent(slot, call.job, call.loop);
   }
 
   /** Starts queued calls while workers are free; wakes callers if room. */
@@ -845,19 +727,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
       running = new Int32Array(new SharedArrayBuffer(4));
       worker.postMessage({ running } satisfies InitMessage);
     }
-    const slot: Slot = {
-      worker,
-      known: new Set(),
-      running,
-      lastTarget: -1,
-      lastName: undefined,
-      call: undefined,
-      calls: 0,
-      loop: undefined,
-      retiring: false,
-      idleSince: 0,
-      dead: false,
-    };
+    const slot = newSlot(worker, running);
     worker.onmessage = (event: MessageEvent<ReplyMessage>) =>
       this.#onMessage(slot, event.data);
     worker.onerror = (event: ErrorEvent) => {
@@ -1042,66 +912,12 @@ export class WorkerPool implements Executor, AsyncDisposable {
     this.#workers.delete(slot);
     const i = this.#idle.indexOf(slot);
     if (i >= 0) this.#idle.splice(i, 1);
-    slot.worker.onmessage = null;
-    slot.worker.onmessageerror = null;
-    // A stray late error event must not reach the process.
-    slot.worker.onerror = (event: ErrorEvent) => event.preventDefault();
-    slot.worker.terminate();
-    if (midCall !== undefined) this.#watchTerminating(slot, midCall);
+    stopWorker(slot.worker);
+    if (midCall !== undefined) this.#terminating.add(slot, midCall);
     if (this.#idle.length === 0 && this.#sweeper !== undefined) {
       cancelTimer(this.#sweeper);
       this.#sweeper = undefined;
     }
-  }
-
-  // ---- Terminating workers ---------------------------------------------------
-
-  /** Whether a terminated worker's thread may still be running its call. */
-  #stillRunning(slot: Slot): boolean {
-    if (slot.running !== undefined) return Atomics.load(slot.running, 0) === 1;
-    return slot.worker.exited !== undefined && this.#terminating.has(slot);
-  }
-
-  #watchTerminating(slot: Slot, loop: EventLoop | null): void {
-    const exited = slot.worker.exited;
-    if (slot.running === undefined && exited === undefined) return;
-    this.#terminating.add(slot);
-    exited?.then(() => this.#terminating.delete(slot));
-    if (!this.#stillRunning(slot)) {
-      this.#terminating.delete(slot);
-      return;
-    }
-    // Debug mode: warn once if it is still running after a grace period.
-    if (
-      loop === null || loop.closed || debugRun(loop._rootScope) === undefined
-    ) {
-      return;
-    }
-    const since = now();
-    const timer = schedule(since + TERMINATE_GRACE_MS, () => {
-      this.#warnings.delete(timer);
-      if (!this.#stillRunning(slot)) {
-        this.#terminating.delete(slot);
-        return;
-      }
-      console.warn(
-        `aio: a WorkerPool worker terminated ${
-          Math.round(now() - since)
-        } ms ago (its call was cancelled) is still running the call's code: ` +
-          "terminate() cannot stop a JavaScript loop that never yields, so it " +
-          "keeps a core busy and the process alive until the loop returns. " +
-          "Make the function return early when asked (e.g. check a shared flag), " +
-          "or use SubprocessExecutor, whose processes are killed for real",
-      );
-    });
-    this.#warnings.set(timer, loop);
-  }
-
-  #countTerminating(): number {
-    for (const slot of this.#terminating) {
-      if (!this.#stillRunning(slot)) this.#terminating.delete(slot);
-    }
-    return this.#terminating.size;
   }
 
   // ---- run() integration -----------------------------------------------------
@@ -1139,11 +955,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
   /** run() ended: its calls are cancelled, and no worker stays alive. */
   #stopFor(loop: EventLoop): void {
     this.#loops.delete(loop);
-    for (const [timer, of] of this.#warnings) {
-      if (of !== loop) continue;
-      cancelTimer(timer);
-      this.#warnings.delete(timer);
-    }
+    this.#terminating.forgetRun(loop);
     const error = new CancelledError("run() ended");
     for (const call of this.#queue.live()) {
       if (call.loop === loop) this.#cancelCall(call, error);
@@ -1156,11 +968,6 @@ export class WorkerPool implements Executor, AsyncDisposable {
 }
 
 // ---- Helpers -----------------------------------------------------------------
-
-function isScalar(value: unknown): boolean {
-  return value !== null && typeof value !== "object" &&
-    typeof value !== "function";
-}
 
 function closedError(what: string): InvalidStateError {
   return new InvalidStateError(`Cannot ${what}: the worker pool is closed`);
