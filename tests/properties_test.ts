@@ -5,8 +5,10 @@ import { assert, assertEquals, assertStrictEquals } from "@std/assert";
 import { FakeTime } from "@std/testing/time";
 import fc from "fast-check";
 import {
+  asCompleted,
   CancelledError,
   checkpoint,
+  createTask,
   currentSignal,
   currentTask,
   gather,
@@ -21,6 +23,7 @@ import {
   taskGroup,
   timeout,
   TimeoutError,
+  wait,
 } from "@seed/aio";
 import { pendingTimers } from "../lib/_core/_timers.ts";
 import { flushMicrotasks } from "./_helpers.ts";
@@ -46,7 +49,15 @@ type Node =
   | { t: "failCleanup"; ms: number }
   | { t: "shield"; wait: boolean; child: Node }
   | { t: "gather"; returnExceptions: boolean; children: Node[] }
-  | { t: "cancelTask"; ms: number; child: Node };
+  | { t: "cancelTask"; ms: number; child: Node }
+  | {
+    t: "wait";
+    returnWhen: "FIRST_COMPLETED" | "FIRST_EXCEPTION" | "ALL_COMPLETED";
+    timeout: number | undefined;
+    rejected: boolean;
+    children: Node[];
+  }
+  | { t: "asCompleted"; take: number; rejected: boolean; children: Node[] };
 
 const ms = fc.integer({ min: 0, max: 4 });
 
@@ -111,6 +122,29 @@ const { node: treeArbitrary } = fc.letrec<{ node: Node }>((tie) => ({
         children: fc.array(tie("node"), { minLength: 1, maxLength: 4 }),
       }),
       weight: 2,
+    },
+    {
+      arbitrary: fc.record({
+        t: fc.constant("wait" as const),
+        returnWhen: fc.constantFrom(
+          "FIRST_COMPLETED" as const,
+          "FIRST_EXCEPTION" as const,
+          "ALL_COMPLETED" as const,
+        ),
+        timeout: fc.option(ms, { nil: undefined }),
+        rejected: fc.boolean(),
+        children: fc.array(tie("node"), { minLength: 1, maxLength: 3 }),
+      }),
+      weight: 1,
+    },
+    {
+      arbitrary: fc.record({
+        t: fc.constant("asCompleted" as const),
+        take: fc.integer({ min: 0, max: 3 }),
+        rejected: fc.boolean(),
+        children: fc.array(tie("node"), { minLength: 1, maxLength: 3 }),
+      }),
+      weight: 1,
     },
     {
       arbitrary: fc.record({
@@ -249,6 +283,38 @@ async function exec(
           task.cancel("cancelTask");
         });
         break;
+      case "wait":
+      case "asCompleted": {
+        // Items are tasks of the enclosing owner (and maybe a rejected
+        // promise): wait and asCompleted read no outcome, so each error is
+        // the owner's to throw or the run's to report, once. The node
+        // cancels its tasks when it leaves, and does not wait for them.
+        const tasks = node.children.map((child) =>
+          createTask(() => exec(child, trace, DETACHED))
+        );
+        const items: (Task<void> | Promise<void>)[] = [...tasks];
+        if (node.rejected) {
+          const failure = new Failure(id);
+          trace.thrown.push(failure);
+          items.push(Promise.reject(failure));
+        }
+        try {
+          if (node.t === "wait") {
+            await wait(items, {
+              returnWhen: node.returnWhen,
+              timeout: node.timeout,
+            });
+          } else {
+            let taken = 0;
+            for await (const _ of asCompleted(items)) {
+              if (++taken >= node.take) break;
+            }
+          }
+        } finally {
+          for (const task of tasks) task.cancel("left behind");
+        }
+        break;
+      }
       case "swallow":
         try {
           await exec(node.child, trace, id, shielded);
