@@ -144,6 +144,11 @@ Deno.test("`SubprocessExecutor` rejects bad options", () => {
     "denoArgs",
   );
   assertThrows(() => new SubprocessExecutor({ size: 0 }), RangeError);
+  assertThrows(
+    () => new SubprocessExecutor({ denoArg: [] } as never),
+    TypeError,
+    "did you mean denoArgs?",
+  );
 });
 
 Deno.test("virtual time does not jump while a subprocess call is in flight", async () => {

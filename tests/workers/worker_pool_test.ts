@@ -536,6 +536,11 @@ Deno.test("bad arguments are clear TypeErrors and start nothing", async () => {
     TypeError,
     "permissions",
   );
+  assertThrows(
+    () => new WorkerPool({ sise: 2 } as never),
+    TypeError,
+    "did you mean size?",
+  );
   const pool = new WorkerPool({ size: 1 });
   assertThrows(
     () => pool.run("./fixtures/worker_module.ts", "add"),
@@ -560,6 +565,11 @@ Deno.test("bad arguments are clear TypeErrors and start nothing", async () => {
     () => pool.run(fixture, "add", [], { signal: {} as never }),
     TypeError,
     "signal",
+  );
+  assertThrows(
+    () => pool.run(fixture, "add", [], { transfers: [] } as never),
+    TypeError,
+    "did you mean transfer?",
   );
   assertThrows(() => pool.submit(5 as never), TypeError, "function");
   assertThrows(() => pool.wrap("relative.ts"), TypeError, "absolute URL");
