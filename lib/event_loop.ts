@@ -11,7 +11,7 @@ import { Future } from "./future.ts";
 import { cancelTimer, now, schedule, type Timer } from "./_core/_timers.ts";
 import { currentScope, type Scope, storage } from "./_core/_scope.ts";
 import { checkDelay, checkFunction, show } from "./_core/_checks.ts";
-import { checkSignal, listen } from "./_core/_signals.ts";
+import { checkSignal, keepAlive, listen } from "./_core/_signals.ts";
 import {
   type CreateTaskOptions,
   type Nursery,
@@ -100,6 +100,7 @@ export class EventLoop {
   // and the one handler per signal that addSignalHandler keeps.
   readonly #signalListeners = new Set<() => void>();
   readonly #signalHandlers = new Map<Deno.Signal, () => void>();
+  #keepAlive: (() => void) | undefined; // held while a handler is installed
 
   /** @internal Made by `run()`. */
   constructor() {}
@@ -325,6 +326,9 @@ export class EventLoop {
     });
     this.#signalHandlers.get(sig)?.();
     this.#signalHandlers.set(sig, remove);
+    // While a handler waits for its signal, the program stays alive (as
+    // asyncio's loop runs on): a Deno signal listener alone would not.
+    this.#keepAlive ??= keepAlive();
   }
 
   /**
@@ -342,6 +346,10 @@ export class EventLoop {
     if (remove === undefined) return false;
     this.#signalHandlers.delete(sig);
     remove();
+    if (this.#signalHandlers.size === 0) {
+      this.#keepAlive?.();
+      this.#keepAlive = undefined;
+    }
     return true;
   }
 
@@ -386,6 +394,8 @@ export class EventLoop {
     // while processes are being stopped still reaches runMain).
     for (const remove of [...this.#signalListeners]) remove();
     this.#signalHandlers.clear();
+    this.#keepAlive?.();
+    this.#keepAlive = undefined;
     this.closed = true;
     for (const error of errors) this.#report(error, "Exception in cleanup");
   }

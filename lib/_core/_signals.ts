@@ -113,6 +113,27 @@ export function checkSignalList(
   return list.map((sig) => checkSignal(sig, what, true));
 }
 
+// A Deno signal listener does not keep the process alive, but a program
+// waiting for a signal must stay (asyncio's loop runs on while a handler is
+// installed; Trio's receiver waits). One host timer, held while anyone
+// holds it.
+let holders = 0;
+let keeper: ReturnType<typeof setInterval> | undefined;
+
+/** Keeps the process alive until the returned function is called. */
+export function keepAlive(): () => void {
+  if (holders++ === 0) keeper = setInterval(() => {}, 1 << 30);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--holders === 0) {
+      clearInterval(keeper);
+      keeper = undefined;
+    }
+  };
+}
+
 // How many aio listeners each signal has (the subprocess API's SIGINT
 // forwarding asks whether anyone in aio handles SIGINT).
 const counts = new Map<string, number>();

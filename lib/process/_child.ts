@@ -38,6 +38,8 @@ export interface SpawnSpec {
   /** stderr goes to stdout's pipe (through `sh`). */
   merge: boolean;
   killGraceMs: number;
+  /** Start it in a session and process group of its own (default). */
+  processGroup: boolean;
   /** The `limit` of the output readers. */
   limit?: number;
   /** The public function's name, for messages. */
@@ -52,6 +54,8 @@ export class Child {
   readonly pid: number;
   readonly loop: EventLoop;
   readonly graceMs: number;
+  /** Whether the child leads a process group of its own (signals reach it all). */
+  readonly group: boolean;
   /** The command line, for messages. */
   readonly argv: readonly string[];
   /** Set once the child has exited (and been reaped). */
@@ -91,7 +95,7 @@ export class Child {
         stdin: spec.stdin,
         stdout: spec.stdout,
         stderr: spec.merge ? "inherit" : spec.stderr,
-        detached: !isWindows,
+        detached: spec.processGroup && !isWindows,
       }).spawn();
     } catch (error) {
       throw spawnError(error, spec);
@@ -100,6 +104,7 @@ export class Child {
     this.pid = process.pid;
     this.loop = loop;
     this.graceMs = spec.killGraceMs;
+    this.group = spec.processGroup && !isWindows;
     this.argv = [spec.cmd, ...spec.args];
     this.exited = process.status.then((status) => {
       this.status = status;
@@ -124,8 +129,8 @@ export class Child {
   signal(sig: Deno.Signal): boolean {
     if (this.status !== undefined) return false;
     try {
-      if (isWindows) this.process.kill(sig);
-      else Deno.kill(-this.pid, sig);
+      if (this.group) Deno.kill(-this.pid, sig);
+      else this.process.kill(sig);
       return true;
     } catch {
       // Exited meanwhile (ESRCH): nothing left to signal.
@@ -158,7 +163,7 @@ export class Child {
     }
     // Stopped, and the leader is gone: whatever it left in its group goes
     // too (the group id cannot be reused while any member lives).
-    if (this.#stopping && !isWindows) {
+    if (this.#stopping && this.group) {
       try {
         Deno.kill(-this.pid, "SIGKILL");
       } catch {
@@ -248,15 +253,17 @@ function register(child: Child): void {
     });
   }
   set.add(child);
+  // Only a child in a session of its own is out of the terminal's reach.
+  if (!child.group) return;
   live.add(child);
-  if (live.size === 1 && !isWindows) {
+  if (live.size === 1) {
     Deno.addSignalListener("SIGINT", forwardInterrupt);
   }
 }
 
 function forget(child: Child): void {
   if (!live.delete(child)) return;
-  if (live.size === 0 && !isWindows) {
+  if (live.size === 0) {
     Deno.removeSignalListener("SIGINT", forwardInterrupt);
   }
 }

@@ -54,6 +54,12 @@ export interface RunProcessOptions {
   clearEnv?: boolean;
   /** Milliseconds between SIGTERM and SIGKILL when stopped. Default 1000. */
   killGraceMs?: number;
+  /**
+   * Start the command in a process group of its own (default `true`), so
+   * that stopping it stops what it started too; `false` is cheaper (see
+   * `SubprocessOptions.processGroup`) and signals only the command.
+   */
+  processGroup?: boolean;
 }
 
 /** What {@linkcode runProcess} returns. */
@@ -153,6 +159,7 @@ const OPTION_SPEC = {
   env: envCheck,
   clearEnv: "boolean",
   killGraceMs: "number",
+  processGroup: "boolean",
 } as const;
 
 /**
@@ -232,6 +239,7 @@ export function runProcess(
       stderr: capture === true ? "piped" : "inherit",
       merge: capture === "stdout",
       killGraceMs: checkGrace(options?.killGraceMs, what),
+      processGroup: options?.processGroup ?? true,
       what,
     };
   } catch (error) {

@@ -9,7 +9,7 @@
 import { InvalidStateError } from "../errors.ts";
 import { currentScope } from "../_core/_scope.ts";
 import { suspend, Wait } from "../_core/_trap.ts";
-import { checkSignal } from "../_core/_signals.ts";
+import { checkSignal, keepAlive } from "../_core/_signals.ts";
 import { getRunningLoop } from "../event_loop.ts";
 
 /**
@@ -25,25 +25,10 @@ export interface SignalReceiver
   readonly closed: boolean;
 }
 
-// A Deno signal listener does not keep the process alive; a task waiting
-// for a signal must (Trio's receiver does). One host timer, held while any
-// receiver waits.
-let waiting = 0;
-let keeper: ReturnType<typeof setInterval> | undefined;
-
-function hold(): void {
-  if (waiting++ === 0) keeper = setInterval(() => {}, 1 << 30);
-}
-
-function release(): void {
-  if (--waiting === 0) {
-    clearInterval(keeper);
-    keeper = undefined;
-  }
-}
-
+// A task waiting for a signal keeps the process alive (a Deno signal
+// listener alone does not).
 class SignalWait extends Wait<IteratorResult<Deno.Signal>> {
-  #held = false;
+  #release: (() => void) | undefined;
 
   constructor(readonly receiver: Receiver) {
     super();
@@ -51,8 +36,7 @@ class SignalWait extends Wait<IteratorResult<Deno.Signal>> {
 
   override arm(): void {
     this.receiver.waiter = this;
-    this.#held = true;
-    hold();
+    this.#release = keepAlive();
   }
 
   override disarm(): void {
@@ -71,9 +55,8 @@ class SignalWait extends Wait<IteratorResult<Deno.Signal>> {
   }
 
   #free(): void {
-    if (!this.#held) return;
-    this.#held = false;
-    release();
+    this.#release?.();
+    this.#release = undefined;
   }
 }
 

@@ -13,6 +13,7 @@ import {
   InvalidStateError,
   moveOnAfter,
   run,
+  runProcess,
   sleep,
   taskGroup,
   timeout,
@@ -369,5 +370,30 @@ Deno.test("`Process` pid exists while running and is reaped after wait()", async
     assertEquals(proc.returncode, null);
     assertEquals(await proc.wait(), 0);
     assertEquals(state(proc.pid), undefined);
+  });
+});
+
+Deno.test("`processGroup: false` keeps the child in this process's group; signals reach only the child", async () => {
+  const pgid = (pid: number): string => {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2];
+  };
+  await run(async () => {
+    const own = await createSubprocessExec("sleep", [uniqueSleep()], {
+      processGroup: false,
+    });
+    assertEquals(pgid(own.pid), pgid(Deno.pid));
+    own.terminate();
+    assertEquals(await own.wait(), -15);
+    const grouped = await createSubprocessExec("sleep", [uniqueSleep()]);
+    assertEquals(pgid(grouped.pid), String(grouped.pid));
+    grouped.kill();
+    assertEquals(await grouped.wait(), -9);
+    const result = await runProcess("echo", ["fast"], {
+      processGroup: false,
+      capture: true,
+      text: true,
+    });
+    assertEquals(result.stdout, "fast\n");
   });
 });
