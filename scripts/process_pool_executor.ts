@@ -23,7 +23,12 @@
  * @module
  */
 
-import { getRunningLoop, runMain, SubprocessExecutor } from "@seed/aio";
+import {
+  getRunningLoop,
+  runMain,
+  SubprocessExecutor,
+  WorkerPool,
+} from "@seed/aio";
 import { scriptArgs, type ScriptInfo } from "./_speed.ts";
 
 /** What `--help` says. */
@@ -49,7 +54,10 @@ function cpuBoundFunction(n: number): bigint {
 
 async function main(n: number): Promise<void> {
   const loop = getRunningLoop();
-  await using pool = new SubprocessExecutor({ size: 1 });
+  // A standalone binary (deno compile) has no `deno` to start: threads there.
+  await using pool = Deno.build.standalone
+    ? new WorkerPool({ size: 1 })
+    : new SubprocessExecutor({ size: 1 });
   const result = await loop.runInExecutor(pool, cpuBoundFunction, n);
   console.log("CPU-bound function result:", String(result));
 }

@@ -20,7 +20,7 @@
  * SIGTERM) is reported as interrupted, not failed, and no further step runs.
  *
  * Off a terminal (CI, a pipe, a file) the output is plain and short:
- * children get `NO_COLOR=1`, the gates run with `--quiet`, and the full
+ * children get `NO_COLOR=1`, the gates but fmt run with `--quiet`, the full
  * suite reports with dots (failures still in full). `NO_COLOR` set by the
  * caller is passed on everywhere.
  *
@@ -167,7 +167,8 @@ export const PUBLISH_NOTE =
 function gates(ctx: PlanContext): Step[] {
   const quiet = ctx.quiet ? ["--quiet"] : [];
   const steps: Step[] = [
-    { name: "fmt", args: ["fmt", "--check", ...quiet] },
+    // Not quiet: --quiet would hide which files are not formatted.
+    { name: "fmt", args: ["fmt", "--check"] },
     { name: "lint", args: ["lint", ...quiet] },
     {
       name: "check",
