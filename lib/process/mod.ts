@@ -34,3 +34,6 @@ export {
   type RunProcessOptions,
 } from "./run_process.ts";
 export { type SignalReceiver, signalReceiver } from "./signal_receiver.ts";
+// The classes of a Process's pipes (documented with the streams).
+export type { StreamReader } from "../streams/stream_reader.ts";
+export type { SocketAddress, StreamWriter } from "../streams/stream_writer.ts";

@@ -86,11 +86,14 @@ export interface ProcessResult<O = Uint8Array> {
  * import { CalledProcessError, run, runProcess } from "@seed/aio";
  * await run(async () => {
  *   try {
- *     await runProcess("sh", ["-c", "echo oops >&2; exit 3"], { capture: true });
+ *     await runProcess("sh", ["-c", "echo oops >&2; exit 3"], {
+ *       capture: true,
+ *       text: true,
+ *     });
  *   } catch (error) {
  *     if (!(error instanceof CalledProcessError)) throw error;
  *     console.log(error.code); // 3
- *     console.log(new TextDecoder().decode(error.stderr!)); // "oops\n"
+ *     console.log(error.stderr); // "oops\n"
  *   }
  * });
  * ```
