@@ -13,11 +13,17 @@
 // in this file (`--load`, a Deno process with keep-alive fetches).
 //
 // Run: deno run -A bench/http_peer.ts [--rounds 3] [--seconds 3]
-//        [--connections 100] [--generator wrk|deno]
+//        [--connections 100] [--generator wrk|deno] [--handler sync|async]
+// (`--handler async` makes the tiny handler await once before answering, as
+// most real handlers do; the default answers synchronously.)
+// `--micro` measures only the JavaScript of the request path, no sockets:
+// the handler Deno would call, called in batches of 100 (raw: the tiny
+// handler itself; aio: the request task around it).
 // Internally: `--serve raw|aio --port 0` starts a server and prints
 // "ready <port>"; `--load <url>` runs the fallback generator.
 
-import { runMain, serve } from "../mod.ts";
+import { HttpServer, run, runMain, serve } from "../mod.ts";
+import { currentScope, storage } from "../lib/_core/_scope.ts";
 import { childDenoFlags } from "../tools/task.ts";
 
 const HOST = "127.0.0.1";
@@ -31,6 +37,12 @@ function flag(name: string): string | undefined {
 }
 
 const tiny = (): Response => new Response("Hello, World!");
+// The same, as most real handlers are: async (it answers on a later turn).
+const tinyAsync = async (): Promise<Response> => {
+  await null;
+  return new Response("Hello, World!");
+};
+const handler = flag("handler") === "async" ? tinyAsync : tiny;
 
 // ---------------------------------------------------------------- servers
 
@@ -39,7 +51,7 @@ async function serveRaw(port: number): Promise<void> {
     hostname: HOST,
     port,
     onListen: (addr) => console.log(`ready ${addr.port}`),
-  }, tiny);
+  }, handler);
   const stop = (): void => void server.shutdown();
   Deno.addSignalListener("SIGTERM", stop);
   await server.finished;
@@ -48,7 +60,7 @@ async function serveRaw(port: number): Promise<void> {
 
 async function serveAio(port: number): Promise<void> {
   await runMain(async () => {
-    const server = serve(tiny, { hostname: HOST, port, gracePeriodMs: 0 });
+    const server = serve(handler, { hostname: HOST, port, gracePeriodMs: 0 });
     console.log(`ready ${server.addr.port}`);
     await server.finished;
   });
@@ -221,6 +233,8 @@ async function measure(
       kind,
       "--port",
       "0",
+      "--handler",
+      flag("handler") ?? "sync",
     ],
     stdout: "piped",
     stderr: "inherit",
@@ -262,6 +276,69 @@ async function measure(
   }
 }
 
+// The request path without sockets: what Deno.serve would call, in batches
+// of 100 concurrent requests, each batch settled before the next.
+async function micro(): Promise<void> {
+  const request = new Request(`http://${HOST}/`);
+  const info = {} as Deno.ServeHandlerInfo<Deno.NetAddr>;
+  const count = 100_000;
+  const once = async (
+    call: Deno.ServeHandler<Deno.NetAddr>,
+  ): Promise<number> => {
+    const t0 = performance.now();
+    for (let i = 0; i < count / 100; i++) {
+      const batch = [];
+      for (let j = 0; j < 100; j++) batch.push(call(request, info));
+      await Promise.all(batch);
+    }
+    return (performance.now() - t0) * 1000 / count;
+  };
+  const series = async (
+    call: Deno.ServeHandler<Deno.NetAddr>,
+  ): Promise<number> => {
+    const times: number[] = [];
+    for (let k = 0; k < 7; k++) times.push(await once(call));
+    return median(times);
+  };
+  const raw = await series(handler);
+  await run(async () => {
+    let captured: Deno.ServeHandler<Deno.NetAddr> | undefined;
+    let end!: () => void;
+    const finished = new Promise<void>((resolve) => end = resolve);
+    const fake = {
+      addr: { transport: "tcp", hostname: HOST, port: 0 },
+      finished,
+      shutdown: () => {
+        end();
+        return finished;
+      },
+    } as unknown as Deno.HttpServer<Deno.NetAddr>;
+    const server = new HttpServer(
+      handler,
+      {
+        onError: undefined,
+        maxConcurrent: Infinity,
+        gracePeriodMs: 0,
+      },
+      undefined,
+      (h) => {
+        captured = h;
+        return fake;
+      },
+    );
+    server._start(currentScope());
+    // Deno calls the handler outside aio's async context (see serve.ts).
+    const aio = await storage.exit(() => series(captured!));
+    console.log(
+      `request path, JS only (median of 7 x ${count}): raw ${
+        raw.toFixed(2)
+      } µs, aio ${aio.toFixed(2)} µs per request (+${
+        (aio - raw).toFixed(2)
+      } µs)`,
+    );
+  });
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -280,7 +357,9 @@ async function main(): Promise<void> {
     generator = "deno";
   }
   console.log(
-    `HTTP: raw Deno.serve vs aio serve, tiny handler, ${connections} connections, ` +
+    `HTTP: raw Deno.serve vs aio serve, tiny ${
+      flag("handler") ?? "sync"
+    } handler, ${connections} connections, ` +
       `${rounds} rounds x ${seconds} s, load from ${generator}`,
   );
   const samples: Record<"raw" | "aio", Sample[]> = { raw: [], aio: [] };
@@ -341,6 +420,8 @@ if (import.meta.main) {
     await serveRaw(Number(flag("port") ?? 0));
   } else if (mode === "aio") {
     await serveAio(Number(flag("port") ?? 0));
+  } else if (Deno.args.includes("--micro")) {
+    await micro();
   } else if (target !== undefined) {
     const result = await load(
       target,
