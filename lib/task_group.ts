@@ -238,7 +238,7 @@ export class TaskGroup {
     const scope = nursery.scope;
     if (scope.loop !== undefined) openGroups.peek(scope.loop)?.delete(this);
     if (bodyFailed) {
-      if (!isCancelled(bodyError)) this.#errors.push(bodyError);
+      if (!isCancelled(bodyError)) this.#addError(bodyError);
       this.#abort();
     }
     await nursery.join(scope);
@@ -260,6 +260,12 @@ export class TaskGroup {
     this.#nursery.scope.cancel("task group is shutting down");
   }
 
+  // One error reaches the group once, even when the body (or a sibling)
+  // rethrows a child's error that the group also collected.
+  #addError(error: unknown): void {
+    if (!this.#errors.includes(error)) this.#errors.push(error);
+  }
+
   #childDone(task: Task<unknown>): void {
     // A child that ended before calling started(): start() throws its error.
     if (this.#starting.delete(task)) return;
@@ -267,7 +273,7 @@ export class TaskGroup {
     if (task.scope.shielded && task._retrieved()) return;
     if (task._state() !== FutureState.REJECTED) return;
     task._markRetrieved();
-    this.#errors.push(task._value());
+    this.#addError(task._value());
     if (!this.#supervise) this.#abort();
   }
 }

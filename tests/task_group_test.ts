@@ -803,3 +803,20 @@ Deno.test("`taskGroup(fnA, fnB)` is a TypeError, not a silently ignored body", a
   );
   assertFalse(ran);
 });
+
+Deno.test("`taskGroup()` holds a child's error once when the body rethrows it", async () => {
+  const boom = new Error("boom");
+  const error = await caught(() =>
+    run(() =>
+      taskGroup(async (tg) => {
+        const child = tg.createTask(async () => {
+          await sleep(1);
+          throw boom;
+        });
+        await child; // the body rethrows the child's error
+      })
+    )
+  );
+  assertInstanceOf(error, TaskGroupError);
+  assertEquals((error as TaskGroupError).errors, [boom]);
+});
