@@ -263,8 +263,13 @@ export class TaskGroup {
   // One error reaches the group once, even when the body (or a sibling)
   // rethrows a child's error that the group also collected.
   #addError(error: unknown): void {
-    if (!this.#errors.includes(error)) this.#errors.push(error);
+    const seen = this.#seen ??= new Set();
+    if (seen.has(error)) return;
+    seen.add(error);
+    this.#errors.push(error);
   }
+
+  #seen: Set<unknown> | undefined;
 
   #childDone(task: Task<unknown>): void {
     // A child that ended before calling started(): start() throws its error.
