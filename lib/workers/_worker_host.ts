@@ -8,12 +8,17 @@
 //
 // Errors that escape a call (a timer throwing, an unhandled rejection) and
 // `Deno.exit()`/`close()` are reported before they take the worker down,
-// with the number of the call they came from: each call runs in an async
-// context holding its number, which timers, promise callbacks and
-// microtasks inherit (timers are wrapped so that their throw is caught in
-// that context). The pool fails the call in progress only for its own
-// error; one left over from an earlier call (or from no call) is reported
-// to the loop and the worker retired, and the call in progress goes on.
+// with the number of the call they came from. Timers are wrapped: each
+// remembers the call that started it, and its throw is caught knowing it.
+// From the second call on, each call also runs in an async context
+// (node:async_hooks) holding its number, which promise callbacks and
+// microtasks inherit; it is loaded once the first call has replied, so
+// that it never delays a worker's first answer (loading Node's layer costs
+// a worker several milliseconds). Until then, and for code no context
+// reaches, the owner is the call whose message or timer ran last. The pool
+// fails the call in progress only for its own error; one left over from an
+// earlier call (or from no call) is reported to the loop and the worker
+// retired, and the call in progress goes on.
 //
 // The protocol is lean because a round trip should cost little more than
 // a raw postMessage: a worker runs one call at a time, so replies need no
@@ -22,10 +27,10 @@
 // Replies: a scalar result bare, another in `[value]`, and an object
 // (`error`, `crash`, `exit`) for everything else.
 //
-// This file imports only the error wire format and node:async_hooks: it is
-// the whole worker runtime.
+// This file imports only the error wire format (and node:async_hooks
+// later, dynamically): it is the whole worker runtime.
 
-import { AsyncLocalStorage } from "node:async_hooks";
+import type { AsyncLocalStorage } from "node:async_hooks";
 import { type SerializedError, serializeError } from "./_errors_wire.ts";
 
 export type { SerializedError };
@@ -169,8 +174,14 @@ let current: CallMessage | undefined;
 let currentFn: Callable | undefined;
 /** The number of the latest call (1 for the first). */
 let calls = 0;
-/** Each call's number, inherited by the timers and promises it starts. */
-const context = new AsyncLocalStorage<number>();
+/**
+ * Each call's number, inherited by the timers and promises it starts;
+ * loaded after the first call replied (see loadContext).
+ */
+let context: AsyncLocalStorage<number> | undefined;
+let contextLoading = false;
+/** The call whose message or timer ran last (the fallback owner). */
+let active = 0;
 /** See InitMessage (Web Workers only). */
 let running: Int32Array | undefined;
 
@@ -200,10 +211,30 @@ function succeed(value: unknown): void {
       ? [value]
       : value as ReplyMessage,
   );
+  if (!contextLoading) loadContext();
 }
 
 function fail(error: unknown): void {
   post({ error: serializeError(error) });
+  if (!contextLoading) loadContext();
+}
+
+/** Loads the async context, off the path of the first call. */
+function loadContext(): void {
+  contextLoading = true;
+  import("node:async_hooks").then(
+    (hooks) => {
+      context = new hooks.AsyncLocalStorage<number>();
+    },
+    () => {
+      // Without it, the fallback owner serves.
+    },
+  );
+}
+
+/** The call the running code belongs to (0: none known). */
+function owner(): number {
+  return context?.getStore() ?? active;
 }
 
 function receive(data: CallMessage | InitMessage | unknown[] | Scalar): void {
@@ -215,7 +246,9 @@ function receive(data: CallMessage | InitMessage | unknown[] | Scalar): void {
     return;
   }
   calls++;
-  context.run(calls, call, data);
+  active = calls;
+  if (context === undefined) call(data);
+  else context.run(calls, call, data);
 }
 
 /**
@@ -271,8 +304,8 @@ function call(data: CallMessage | unknown[] | Scalar): void {
 }
 
 /** An error escaped: tell the pool, with the call it came from. */
-function escaped(error: unknown, owner: number | undefined): void {
-  post({ crash: serializeError(error), call: owner ?? 0 });
+function escaped(error: unknown, from: number): void {
+  post({ crash: serializeError(error), call: from });
 }
 
 type TimerFunction = (
@@ -295,13 +328,17 @@ function guardTimers(name: "setTimeout" | "setInterval"): void {
       return original.call(globalThis, handler, delay, ...args);
     }
     const fn = handler as (...args: unknown[]) => unknown;
+    const mine = owner();
     return original.call(
       globalThis,
       function (this: unknown, ...args: unknown[]) {
+        // Left set after the callback: the microtasks and the rejections
+        // it causes are handled before the next message or timer.
+        active = mine;
         try {
           return fn.apply(this, args);
         } catch (error) {
-          escaped(error, context.getStore());
+          escaped(error, mine);
         }
       },
       delay,
@@ -324,11 +361,11 @@ export function install(scope: HostScope): void {
   guardTimers("setInterval");
   host.addEventListener("error", (event) => {
     event.preventDefault();
-    escaped(event.error ?? new Error(String(event)), context.getStore());
+    escaped(event.error ?? new Error(String(event)), owner());
   });
   host.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
-    escaped(event.reason, context.getStore());
+    escaped(event.reason, owner());
   });
   // A worker that leaves gives no sign to its parent: announce it first.
   const close = host.close;
