@@ -244,6 +244,8 @@ export class HttpServer implements AsyncDisposable {
   #state = SERVING;
   #wake: (() => void) | undefined;
   #forced = false;
+  #ran = false;
+  #joined = false;
   #fresh = new Set<Exchange>();
   #watchTimer: Timer | undefined;
   #graceTimer: Timer | undefined;
@@ -365,10 +367,21 @@ export class HttpServer implements AsyncDisposable {
     const stop = (): void => this.#stop();
     if (scope !== undefined) unhooks.push(scope.onCancel(stop));
     if (owner !== undefined && owner.scope !== scope) {
-      unhooks.push(owner.scope.onCancel(stop));
+      if (owner.scope.cancelled) this.#stop();
+      else unhooks.push(owner.scope.onCancel(stop));
     }
     task.addDoneCallback(() => {
       for (const unhook of unhooks) unhook();
+      if (!this.#ran) {
+        // Never started (the body of its group failed before its first
+        // await): nothing ran in it, so close everything at once.
+        this.#handlers.finished = true;
+        this.#handlers.scope.cancel(SHUTTING_DOWN);
+        this.#handlers.scope.close();
+        this.#state = CLOSING;
+        this.#deno.shutdown().catch(() => {});
+        this.#abort.abort();
+      }
       this.#state = CLOSED;
       for (
         const timer of [this.#graceTimer, this.#cutTimer, this.#watchTimer]
@@ -399,6 +412,7 @@ export class HttpServer implements AsyncDisposable {
   // The server's task: waits for shutdown, then for the handlers and the
   // connections.
   async #run(): Promise<void> {
+    this.#ran = true;
     const scope = currentScope();
     if (this.#state === SERVING) {
       await waitPromise(
@@ -409,13 +423,13 @@ export class HttpServer implements AsyncDisposable {
         "http",
       );
     }
-    await waitPromise(
-      Promise.all([this.#handlers.join(), this.#deno.finished]),
-      scope,
-      "http",
-    );
+    await waitPromise(this.#handlers.join(), scope, "http");
+    // Every handler has settled: each response is with Deno now.
+    this.#joined = true;
     this.#handlers.finished = true;
     this.#handlers.scope.close();
+    if (this.#forced) this.#scheduleCut();
+    await waitPromise(this.#deno.finished, scope, "http");
   }
 
   #stop(): void {
@@ -441,7 +455,14 @@ export class HttpServer implements AsyncDisposable {
     if (this.#forced) return;
     this.#forced = true;
     this.#handlers.scope.cancel(SHUTTING_DOWN);
-    // Responses still streaming get a moment, then the connections are cut.
+    if (this.#joined) this.#scheduleCut();
+  }
+
+  // Responses still being sent (streaming bodies, the 503s of cancelled
+  // handlers) get a moment once every handler has settled; then the
+  // connections are cut.
+  #scheduleCut(): void {
+    if (this.#cutTimer !== undefined) return;
     this.#cutTimer = schedule(now() + FINAL_FLUSH_MS, () => {
       this.#cutTimer = undefined;
       this.#abort.abort();

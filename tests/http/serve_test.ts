@@ -452,3 +452,23 @@ Deno.test("`serve()` serves HTTPS with tls: { cert, key }", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("`serve()` in a group body that fails before its first await closes at once", async () => {
+  const boom = new Error("body failed");
+  let thrown: unknown;
+  await run(async () => {
+    try {
+      await taskGroup(() => {
+        serve(() => new Response("never"), { port: 0 });
+        throw boom;
+      });
+    } catch (error) {
+      thrown = error;
+    }
+  });
+  // The group reports the body's error; the listener is gone (sanitizers).
+  assert(
+    thrown === boom ||
+      (thrown instanceof AggregateError && thrown.errors.includes(boom)),
+  );
+});

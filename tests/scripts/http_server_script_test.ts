@@ -111,11 +111,13 @@ Deno.test("http_server serves, cancels a handler whose client left, and exits 13
     server.child.kill("SIGINT");
     const status = await server.child.status;
     const ms = performance.now() - began;
-    assertEquals(status.code, 130);
+    const stderr = await server.stderr;
+    const context = `stdout:\n${server.lines.join("\n")}\nstderr:\n${stderr}`;
+    assertEquals(status.code, 130, context);
     assert(ms < 8_000, `took ${ms} ms to stop`);
-    assertEquals(await pending, [503, "Service Unavailable"]);
+    assertEquals(await pending, [503, "Service Unavailable"], context);
     await server.line(/^GET \/slow cancelled \(server shutting down\)/);
-    assertEquals(await server.stderr, "");
+    assertEquals(stderr, "");
   } finally {
     try {
       server.child.kill("SIGKILL");
