@@ -58,11 +58,11 @@ export function describeWait(record: WaitRecord): string {
       return `sleep (${formatDuration(Math.max(0, when - now()))} left)`;
     }
     case "worker":
-      return "a worker call";
+      return describeDetail(detail) ?? "a worker call";
     case "process":
-      return "a subprocess";
+      return describeDetail(detail) ?? "a subprocess";
     case "remote":
-      return "a remote call";
+      return describeDetail(detail) ?? "a remote call";
     case "stream":
       return "a stream read or write";
     case "http":
@@ -80,6 +80,12 @@ export function describeWait(record: WaitRecord): string {
     default:
       return "a promise";
   }
+}
+
+function describeDetail(detail: unknown): string | undefined {
+  return typeof (detail as { describe?: unknown })?.describe === "function"
+    ? (detail as { describe(): string }).describe()
+    : undefined;
 }
 
 /** `1.2 s`, `15 ms`, `3 min`. */
