@@ -119,7 +119,11 @@ export function childDenoFlags(): string[] {
   if (flags !== undefined) return flags.split(" ").filter(Boolean);
   const compat = new URL("../compat", import.meta.url).href;
   return import.meta.resolve("@std/cli/parse-args").startsWith(compat)
-    ? [`--import-map=${fileURLToPath(new URL("import_map.json", compat))}`]
+    ? [
+      `--import-map=${
+        fileURLToPath(new URL("../compat/import_map.json", import.meta.url))
+      }`,
+    ]
     : [];
 }
 
