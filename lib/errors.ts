@@ -1,6 +1,15 @@
 /**
- * The error classes callers catch: cancellation, timeouts, misuse of a
- * future or task, and the aggregate a task group throws.
+ * The core's error classes callers catch: cancellation, timeouts, misuse of
+ * a future or task, and the aggregate a task group throws.
+ *
+ * The rule (std's): an error class lives beside the API that throws it, and
+ * exists only for a condition callers catch; misuse is a built-in
+ * `TypeError`/`RangeError`. So each part keeps its own:
+ * `BrokenBarrierError` (sync/barrier.ts), `QueueEmpty`, `QueueFull`,
+ * `QueueShutDown` (sync/queue.ts), `WorkerError` (workers/worker_error.ts),
+ * `IncompleteReadError`, `LimitOverrunError` (streams/stream_errors.ts),
+ * `CalledProcessError` (process/run_process.ts). All are exported from
+ * `mod.ts` and their part's entry point.
  *
  * @module
  */

@@ -24,6 +24,7 @@ import {
 } from "./_core/_checks.ts";
 import {
   type CreateTaskOptions,
+  nearestNursery,
   Nursery,
   type Task,
   type TaskFunction,
@@ -284,17 +285,8 @@ export class TaskGroup {
 }
 
 function nurseryObserver(scope: Scope | undefined): TaskObserver | undefined {
-  const nursery = scope === undefined ? undefined : findNursery(scope);
+  const nursery = nearestNursery(scope);
   return nursery?.observer;
-}
-
-function findNursery(scope: Scope): Nursery | undefined {
-  let s: Scope | undefined = scope;
-  while (s !== undefined) {
-    if (s.nursery !== undefined) return s.nursery as Nursery;
-    s = s.parent;
-  }
-  return undefined;
 }
 
 // The caller of `tg.start()` (the group's #childDone leaves a child that is

@@ -34,11 +34,9 @@ export function realWorkInFlight(): number {
 }
 
 /** The kinds of wait that stand for real work the virtual clock cannot see. */
-const REAL: ReadonlySet<WaitKind> = new Set<WaitKind>([
-  "worker",
-  "process",
-  "remote",
-]);
+function isRealWork(kind: WaitKind): boolean {
+  return kind === "worker" || kind === "process" || kind === "remote";
+}
 
 /**
  * A suspended task's wait. Subclass it; `suspend()` drives it. The fields
@@ -155,7 +153,7 @@ export function suspend<T>(
   // the caller's frame.
   const hook = scope === undefined ? undefined : waitHook.current;
   const ended = hook === undefined ? undefined : hook(scope!, kind, detail);
-  const real = REAL.has(kind);
+  const real = isRealWork(kind);
   const promise = new Promise<T>((resolve, reject) => {
     wait._begin(resolve, reject, ended, real);
   });
