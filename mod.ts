@@ -110,28 +110,42 @@ export {
   type PriorityQueueOptions,
 } from "./lib/sync/priority_queue.ts";
 export { LifoQueue } from "./lib/sync/lifo_queue.ts";
-// TCP streams.
+// Streams: TCP, TLS, Unix sockets, any Web stream.
 export {
+  type ClientTlsOptions,
   openConnection,
   type OpenConnectionOptions,
   type StreamConnection,
 } from "./lib/streams/open_connection.ts";
 export {
+  openUnixConnection,
+  type OpenUnixConnectionOptions,
+} from "./lib/streams/open_unix_connection.ts";
+export {
+  type BaseServerOptions,
   type ConnectionHandler,
   Server,
   type ServerErrorContext,
   type ServerOptions,
+  type ServerTlsOptions,
   startServer,
 } from "./lib/streams/start_server.ts";
 export {
+  startUnixServer,
+  type UnixServerOptions,
+} from "./lib/streams/start_unix_server.ts";
+export {
   IncompleteReadError,
   LimitOverrunError,
+} from "./lib/streams/stream_errors.ts";
+export {
   StreamReader,
   type StreamReaderOptions,
 } from "./lib/streams/stream_reader.ts";
 export {
   type SocketAddress,
   StreamWriter,
+  type StreamWriterOptions,
 } from "./lib/streams/stream_writer.ts";
 // HTTP serving.
 export {

@@ -1,5 +1,8 @@
 /**
- * TCP streams: openConnection, startServer, StreamReader, StreamWriter.
+ * Streams: `openConnection` and `startServer` (TCP, TLS),
+ * `openUnixConnection` and `startUnixServer` (Unix domain sockets),
+ * `StreamReader` and `StreamWriter` (also over any Web stream, with
+ * `from()`), `IncompleteReadError`, `LimitOverrunError`.
  *
  * Also re-exported from `@seed/aio`.
  *
@@ -25,21 +28,32 @@
  */
 
 export {
+  type ClientTlsOptions,
   openConnection,
   type OpenConnectionOptions,
   type StreamConnection,
 } from "./open_connection.ts";
 export {
+  openUnixConnection,
+  type OpenUnixConnectionOptions,
+} from "./open_unix_connection.ts";
+export {
+  type BaseServerOptions,
   type ConnectionHandler,
   Server,
   type ServerErrorContext,
   type ServerOptions,
+  type ServerTlsOptions,
   startServer,
 } from "./start_server.ts";
 export {
-  IncompleteReadError,
-  LimitOverrunError,
-  StreamReader,
-  type StreamReaderOptions,
-} from "./stream_reader.ts";
-export { type SocketAddress, StreamWriter } from "./stream_writer.ts";
+  startUnixServer,
+  type UnixServerOptions,
+} from "./start_unix_server.ts";
+export { IncompleteReadError, LimitOverrunError } from "./stream_errors.ts";
+export { StreamReader, type StreamReaderOptions } from "./stream_reader.ts";
+export {
+  type SocketAddress,
+  StreamWriter,
+  type StreamWriterOptions,
+} from "./stream_writer.ts";

@@ -1,6 +1,7 @@
 /**
- * `openConnection({ hostname, port })`: connect over TCP and get a
- * `StreamReader` and a `StreamWriter`. Mirrors `asyncio.open_connection`.
+ * `openConnection({ hostname, port, tls })`: connect over TCP (or TLS) and
+ * get a `StreamReader` and a `StreamWriter`. Mirrors
+ * `asyncio.open_connection`.
  *
  * @module
  */
@@ -8,10 +9,25 @@
 import { isCancelled } from "../errors.ts";
 import { currentScope, type ScopeLoop } from "../_core/_scope.ts";
 import { waitPromise } from "../_core/_trap.ts";
-import { show } from "../_core/_checks.ts";
+import { checkOptions, show } from "../_core/_checks.ts";
 import { EventLoop } from "../event_loop.ts";
-import { checkSize, DEFAULT_LIMIT, StreamReader } from "./stream_reader.ts";
+import { checkSize } from "./_stream_common.ts";
+import { DEFAULT_LIMIT, StreamReader } from "./stream_reader.ts";
 import { DEFAULT_HIGH_WATER_MARK, StreamWriter } from "./stream_writer.ts";
+
+/** TLS settings of {@linkcode openConnection}. */
+export interface ClientTlsOptions {
+  /**
+   * PEM certificates to trust in addition to the system's roots (a
+   * self-signed server's certificate, a private CA).
+   */
+  caCerts?: string[];
+  /**
+   * The name the server's certificate must carry (and the SNI sent);
+   * default the `hostname` connected to.
+   */
+  hostname?: string;
+}
 
 /** Options for {@linkcode openConnection}. */
 export interface OpenConnectionOptions {
@@ -23,6 +39,11 @@ export interface OpenConnectionOptions {
   limit?: number;
   /** Queued bytes above which `drain()` waits (default 64 KiB). */
   highWaterMark?: number;
+  /**
+   * Speak TLS: `true` to verify the server against the system's roots, or
+   * `{ caCerts, hostname }`. Default: plain TCP.
+   */
+  tls?: boolean | ClientTlsOptions;
 }
 
 /**
@@ -39,18 +60,20 @@ export interface StreamConnection {
 }
 
 /**
- * Opens a TCP connection and returns its reader and writer. A
- * cancellation point: cancelled while connecting, the attempt is abandoned
- * and nothing stays open. Inside `run()`, a connection still open when
- * `run()` ends is closed then.
+ * Opens a TCP connection and returns its reader and writer. With `tls`,
+ * the connection speaks TLS and the handshake (certificate checks
+ * included) is done before it returns. A cancellation point: cancelled
+ * while connecting, the attempt is abandoned and nothing stays open.
+ * Inside `run()`, a connection still open when `run()` ends is closed then.
  *
- * Mirrors `asyncio.open_connection(host, port)`.
+ * Mirrors `asyncio.open_connection(host, port, ssl=…)`.
  *
- * @param options `hostname` (default `"127.0.0.1"`), `port`, `limit`, `highWaterMark`.
+ * @param options `hostname` (default `"127.0.0.1"`), `port`, `limit`, `highWaterMark`, `tls`.
  * @returns `{ reader, writer }`, also `await using`-disposable.
  * @throws {TypeError} If an option has the wrong type.
  * @throws {RangeError} If `port` is not an integer from 1 to 65535.
  * @throws {Deno.errors.ConnectionRefused} Or another error from `Deno.connect`.
+ * @throws {Error} From the TLS handshake (an untrusted certificate, a wrong name).
  * @throws {CancelledError} If cancelled while connecting.
  *
  * @example
@@ -73,9 +96,10 @@ export async function openConnection(
   const what = "openConnection()";
   if (options === null || typeof options !== "object") {
     throw new TypeError(
-      `openConnection(): options must be an object, got ${show(options)}`,
+      `${what}: options must be an object, got ${show(options)}`,
     );
   }
+  checkOptions(options, OPTIONS, what);
   const hostname = options.hostname ?? "127.0.0.1";
   if (typeof hostname !== "string") {
     throw new TypeError(
@@ -90,6 +114,7 @@ export async function openConnection(
     what,
     "highWaterMark",
   );
+  const tls = checkClientTls(options.tls, what);
   const scope = currentScope();
   if (scope !== undefined && scope.cancelled) throw scope.deliver();
   const controller = new AbortController();
@@ -99,7 +124,7 @@ export async function openConnection(
     transport: "tcp",
     signal: controller.signal,
   });
-  let conn: Deno.TcpConn;
+  let conn: Deno.TcpConn | Deno.TlsConn;
   try {
     conn = await waitPromise(
       connecting,
@@ -114,15 +139,115 @@ export async function openConnection(
     }
     throw error;
   }
+  if (tls !== undefined) {
+    conn = await handshake(conn, {
+      hostname: tls.hostname ?? hostname,
+      ...(tls.caCerts === undefined ? {} : { caCerts: tls.caCerts }),
+    }, scope);
+  }
+  return connectionOf(conn, limit, highWaterMark, scope?.loop);
+}
+
+/** @internal The reader and writer of a fresh client connection. */
+export function connectionOf(
+  conn: Deno.Conn,
+  limit: number,
+  highWaterMark: number,
+  loop: ScopeLoop | undefined,
+): StreamConnection {
   const reader = new StreamReader({ limit });
   const writer = new StreamWriter(conn, reader, highWaterMark);
   reader._attach(conn, undefined);
-  trackInLoop(scope?.loop, writer);
+  trackInLoop(loop, writer);
   return {
     reader,
     writer,
     [Symbol.asyncDispose]: () => writer[Symbol.asyncDispose](),
   };
+}
+
+const OPTIONS = {
+  // A `Deno.NetAddr` (`server.addr`) passes as options.
+  transport: (value: unknown) =>
+    value === "tcp" ? undefined : 'must be "tcp" (use openUnixConnection)',
+  hostname: "string",
+  port: "number",
+  limit: "number",
+  highWaterMark: "number",
+  tls: (value: unknown) =>
+    typeof value === "boolean" || (typeof value === "object" && value !== null)
+      ? undefined
+      : "must be a boolean or an object",
+} as const;
+
+function checkClientTls(
+  tls: unknown,
+  what: string,
+): ClientTlsOptions | undefined {
+  if (tls === undefined || tls === false) return undefined;
+  if (tls === true) return {};
+  if (tls === null || typeof tls !== "object") {
+    throw new TypeError(
+      `${what}: tls must be a boolean or an object, got ${show(tls)}`,
+    );
+  }
+  const { caCerts, hostname } = tls as ClientTlsOptions;
+  for (const key of Object.keys(tls)) {
+    if (key !== "caCerts" && key !== "hostname") {
+      throw new TypeError(
+        `${what}: unknown option tls.${key} (known: caCerts, hostname)`,
+      );
+    }
+  }
+  if (
+    caCerts !== undefined &&
+    (!Array.isArray(caCerts) || caCerts.some((c) => typeof c !== "string"))
+  ) {
+    throw new TypeError(
+      `${what}: tls.caCerts must be an array of PEM strings, got ${
+        show(caCerts)
+      }`,
+    );
+  }
+  if (hostname !== undefined && typeof hostname !== "string") {
+    throw new TypeError(
+      `${what}: tls.hostname must be a string, got ${show(hostname)}`,
+    );
+  }
+  return { caCerts, hostname };
+}
+
+// Upgrades a fresh TCP connection to TLS and completes the handshake, as a
+// cancellation point; on failure or cancellation the socket is closed.
+async function handshake(
+  tcp: Deno.TcpConn,
+  options: Deno.StartTlsOptions,
+  scope: ReturnType<typeof currentScope>,
+): Promise<Deno.TlsConn> {
+  let conn: Deno.TlsConn | undefined;
+  const upgrading = Deno.startTls(tcp, options).then(async (tls) => {
+    conn = tls;
+    await tls.handshake();
+    return tls;
+  });
+  try {
+    return await waitPromise(upgrading, scope, "stream", () => {
+      try {
+        (conn ?? tcp).close();
+      } catch {
+        // Closed already.
+      }
+    });
+  } catch (error) {
+    // Let the abandoned handshake settle, so no operation is left pending.
+    await upgrading.then(() => {}, () => {});
+    try {
+      (conn ?? tcp).close();
+    } catch {
+      // Closed by the cancellation.
+    }
+    throw error;
+  }
 }
 
 /** @internal Validates a port number (0 allowed only for listening). */

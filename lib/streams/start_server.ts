@@ -1,6 +1,6 @@
 /**
- * `startServer(handler, options)`: a structured TCP server whose every
- * connection handler is a task in the server's scope; `Server`,
+ * `startServer(handler, options)`: a structured TCP (or TLS) server whose
+ * every connection handler is a task in the server's scope; `Server`,
  * `ServerOptions`. Mirrors `asyncio.start_server`.
  *
  * @module
@@ -9,8 +9,13 @@
 import { InvalidStateError, isCancelled } from "../errors.ts";
 import { FutureState } from "../future.ts";
 import { currentScope, Scope } from "../_core/_scope.ts";
-import { waitPromise } from "../_core/_trap.ts";
-import { checkDelay, checkFunction, show } from "../_core/_checks.ts";
+import { suspend, Wait, waitPromise } from "../_core/_trap.ts";
+import {
+  checkDelay,
+  checkFunction,
+  checkOptions,
+  show,
+} from "../_core/_checks.ts";
 import {
   cancelTimer,
   now,
@@ -18,11 +23,11 @@ import {
   schedule,
   type Timer,
 } from "../_core/_timers.ts";
-import { Activity, isLocalClose } from "./_stream_common.ts";
+import { Activity, checkSize, isLocalClose } from "./_stream_common.ts";
 import { nearestNursery, Nursery, type Task } from "../task.ts";
 import { type TaskGroup, taskGroup } from "../task_group.ts";
 import { checkPort } from "./open_connection.ts";
-import { checkSize, DEFAULT_LIMIT, StreamReader } from "./stream_reader.ts";
+import { DEFAULT_LIMIT, StreamReader } from "./stream_reader.ts";
 import {
   DEFAULT_HIGH_WATER_MARK,
   type SocketAddress,
@@ -43,14 +48,16 @@ export interface ServerErrorContext {
   peername?: SocketAddress;
 }
 
-/** Options for {@linkcode startServer}. */
-export interface ServerOptions {
-  /** The address to listen on; default `"127.0.0.1"` (loopback only). */
-  hostname?: string;
-  /** The port; default `0`, any free port (read it from `server.addr`). */
-  port?: number;
-  /** The listen queue length the kernel keeps (default 511). */
-  backlog?: number;
+/** The server's certificate and key of {@linkcode ServerOptions.tls}. */
+export interface ServerTlsOptions {
+  /** The certificate chain, PEM. */
+  cert: string;
+  /** The private key, PEM. */
+  key: string;
+}
+
+/** Options that every server takes (TCP, TLS, Unix). */
+export interface BaseServerOptions {
   /**
    * At most this many connections are served at once; beyond it the server
    * stops accepting (new peers wait in the listen queue) until one ends.
@@ -79,6 +86,18 @@ export interface ServerOptions {
   onError?: (error: unknown, context: ServerErrorContext) => void;
 }
 
+/** Options for {@linkcode startServer}. */
+export interface ServerOptions extends BaseServerOptions {
+  /** The address to listen on; default `"127.0.0.1"` (loopback only). */
+  hostname?: string;
+  /** The port; default `0`, any free port (read it from `server.addr`). */
+  port?: number;
+  /** The listen queue length the kernel keeps (default 511). */
+  backlog?: number;
+  /** Serve TLS with this certificate and key. Default: plain TCP. */
+  tls?: ServerTlsOptions;
+}
+
 const SERVING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
@@ -98,26 +117,41 @@ interface Live {
   idled: boolean;
 }
 
-interface Settings {
+/** @internal Validated options, shared by the TCP and Unix servers. */
+export interface Settings {
   maxConnections: number;
   idleTimeoutMs: number | undefined;
   gracePeriodMs: number;
   limit: number;
   highWaterMark: number;
   onError: (error: unknown, context: ServerErrorContext) => void;
+  /** Runs once the server is closed (the Unix server removes its socket file). */
+  cleanup?: () => void;
 }
 
+// Sets (or, given `only`, clears if still set to it) what wakes a paused
+// accept loop; set in Server's static block.
+let setWake: (
+  server: Server<Deno.Addr>,
+  wake: (() => void) | undefined,
+  only?: () => void,
+) => void;
+
 /**
- * A listening TCP server made by {@linkcode startServer}. It is a task in
+ * A listening server made by {@linkcode startServer} (TCP, TLS) or
+ * `startUnixServer` (then `addr` is a `Deno.UnixAddr`). It is a task in
  * the scope that started it (the enclosing task group, or the root of
  * `run`), and each connection's handler is a task in the server's own
  * scope, so nothing it runs outlives it. A handler that throws is reported
  * through `onError`; the server serves on.
  *
- * `close()` stops accepting at once, lets handlers finish for
- * `gracePeriodMs`, then cancels them; bytes they wrote are sent before
- * each socket closes. Cancelling the scope that owns the server (the end
- * of `run`, SIGINT through `runMain`, a failing task group) does the same.
+ * `close()` stops accepting at once, aborts the `closing` signal, lets
+ * handlers finish for `gracePeriodMs`, then cancels them; bytes they wrote
+ * are sent before each socket closes. Cancelling the scope that owns the
+ * server (the end of `run`, SIGINT through `runMain`, a failing task
+ * group) does the same. To end the connections sooner, `closeClients()`
+ * ends every handler's reading (its loop over lines ends, it may still
+ * write a goodbye) and `abortClients()` cuts every connection at once.
  *
  * Mirrors `asyncio.Server`.
  *
@@ -137,10 +171,11 @@ interface Settings {
  * });
  * ```
  */
-export class Server implements AsyncDisposable {
+export class Server<A extends Deno.Addr = Deno.NetAddr>
+  implements AsyncDisposable {
   /** The address the server listens on (with the real port when `0` was asked). */
-  readonly addr: Deno.NetAddr;
-  readonly #listener: Deno.TcpListener;
+  readonly addr: A;
+  readonly #listener: Deno.Listener<Deno.Conn, A>;
   readonly #handler: ConnectionHandler;
   readonly #settings: Settings;
   readonly #live = new Set<Live>();
@@ -153,6 +188,13 @@ export class Server implements AsyncDisposable {
   #wake: (() => void) | undefined;
   #forced = false;
   #serving = false;
+  readonly #closing = new AbortController();
+
+  static {
+    setWake = (server, wake, only) => {
+      if (only === undefined || server.#wake === only) server.#wake = wake;
+    };
+  }
 
   /**
    * @internal Use {@linkcode startServer}.
@@ -161,7 +203,7 @@ export class Server implements AsyncDisposable {
    * @param settings Validated options.
    */
   constructor(
-    listener: Deno.TcpListener,
+    listener: Deno.Listener<Deno.Conn, A>,
     handler: ConnectionHandler,
     settings: Settings,
   ) {
@@ -188,6 +230,17 @@ export class Server implements AsyncDisposable {
   }
 
   /**
+   * Aborted when the server begins to close (`close()`, or a cancellation
+   * of its owner), with the reason `"server closing"`: the shutdown notice
+   * for handlers. Pass it to `fetch` and other `AbortSignal` users, or
+   * check `closing.aborted` between messages to say goodbye early instead
+   * of running into the grace period.
+   */
+  get closing(): AbortSignal {
+    return this.#closing.signal;
+  }
+
+  /**
    * Whether the server still accepts connections.
    * Mirrors `Server.is_serving()`.
    * @returns `true` until `close()`.
@@ -211,6 +264,7 @@ export class Server implements AsyncDisposable {
       // Already closed: the accept loop has stopped anyway.
     }
     this.#wake?.();
+    this.#notifyClosing();
     const grace = this.#settings.gracePeriodMs;
     if (grace <= 0) {
       this.#force();
@@ -220,6 +274,45 @@ export class Server implements AsyncDisposable {
         this.#force();
       });
     }
+  }
+
+  /**
+   * Ends the reading of every connection being served: each handler's
+   * pending and later reads return what is buffered, then the end of the
+   * stream, so a handler looping over lines leaves its loop; it may still
+   * write (a goodbye) before it returns, and the server then sends what it
+   * wrote and closes the socket. Does not stop accepting (see `close()`).
+   * Mirrors `Server.close_clients()` (Python 3.13).
+   *
+   * @example
+   * ```ts
+   * import { openConnection, run, startServer } from "@seed/aio";
+   * await run(async () => {
+   *   const server = await startServer(async (reader, writer) => {
+   *     for await (const line of reader) writer.write(line);
+   *     writer.write("goodbye\n"); // the loop ended: the server is closing
+   *   }, { port: 0, gracePeriodMs: 60_000 });
+   *   const { reader } = await openConnection(server.addr);
+   *   while (server.activeConnections === 0) await new Promise((r) => setTimeout(r, 5));
+   *   server.close();
+   *   server.closeClients(); // no need to sit out the 60 s grace period
+   *   console.log(new TextDecoder().decode(await reader.readline())); // "goodbye\n"
+   *   await server.closed;
+   * });
+   * ```
+   */
+  closeClients(): void {
+    for (const live of this.#live) live.reader._endReads();
+  }
+
+  /**
+   * Closes every connection being served now, dropping what was queued
+   * for them: their handlers' reads see the end of the stream and their
+   * writes fail. Does not stop accepting (see `close()`).
+   * Mirrors `Server.abort_clients()` (Python 3.13).
+   */
+  abortClients(): void {
+    for (const live of this.#live) live.writer._abort();
   }
 
   /**
@@ -297,6 +390,7 @@ export class Server implements AsyncDisposable {
     }
     task.addDoneCallback(() => {
       this.#state = CLOSED;
+      this.#notifyClosing();
       if (this.#graceTimer !== undefined) cancelTimer(this.#graceTimer);
       if (this.#hardTimer !== undefined) cancelTimer(this.#hardTimer);
       this.#graceTimer = this.#hardTimer = undefined;
@@ -309,8 +403,19 @@ export class Server implements AsyncDisposable {
         task._markRetrieved();
         this.#report(task._value(), "Server failed", undefined);
       }
+      try {
+        this.#settings.cleanup?.();
+      } catch (error) {
+        this.#report(error, "Error cleaning up the server", undefined);
+      }
       this.#resolveClosed();
     });
+  }
+
+  // Aborts `closing` (its listeners run now, as any AbortSignal's do).
+  #notifyClosing(): void {
+    if (this.#closing.signal.aborted) return;
+    this.#closing.abort("server closing");
   }
 
   async #acceptLoop(tg: TaskGroup): Promise<void> {
@@ -323,9 +428,9 @@ export class Server implements AsyncDisposable {
         await this.#pause(undefined);
         continue;
       }
-      let conn: Deno.TcpConn;
+      let conn: Deno.Conn;
       try {
-        conn = await listener.accept();
+        conn = await this.#accept(listener);
       } catch (error) {
         if (this.#state !== SERVING) break;
         if (isLocalClose(error)) {
@@ -345,21 +450,22 @@ export class Server implements AsyncDisposable {
     }
   }
 
-  // Waits until a connection ends, the server closes, or `ms` pass.
-  #pause(ms: number | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      let timer: Timer | undefined;
-      const wake = (): void => {
-        if (timer !== undefined) cancelTimer(timer);
-        if (this.#wake === wake) this.#wake = undefined;
-        resolve();
-      };
-      this.#wake = wake;
-      if (ms !== undefined) timer = schedule(now() + ms, wake);
+  // Accepts the next connection, as a wait the task tree sees. A
+  // cancellation (the server's scope, after close() closed the listener)
+  // leaves the accept to fail; a connection it still returns is closed.
+  #accept(listener: Deno.Listener<Deno.Conn, A>): Promise<Deno.Conn> {
+    const accepting = listener.accept();
+    return waitPromise(accepting, currentScope(), "stream", () => {
+      accepting.then((late) => late.close(), () => {});
     });
   }
 
-  #open(tg: TaskGroup, conn: Deno.TcpConn): void {
+  // Waits until a connection ends, the server closes, or `ms` pass.
+  #pause(ms: number | undefined): Promise<void> {
+    return suspend(new PauseWait(this, ms), currentScope(), "stream");
+  }
+
+  #open(tg: TaskGroup, conn: Deno.Conn): void {
     const settings = this.#settings;
     const activity = settings.idleTimeoutMs === undefined
       ? undefined
@@ -467,6 +573,36 @@ export class Server implements AsyncDisposable {
   }
 }
 
+// The accept loop's pause: woken when a connection ends, the server
+// closes, or `ms` pass.
+class PauseWait extends Wait<void> {
+  #timer: Timer | undefined;
+  readonly #wakeUp = (): void => {
+    this.disarm();
+    this.wake();
+  };
+
+  constructor(
+    readonly server: Server<Deno.Addr>,
+    readonly ms: number | undefined,
+  ) {
+    super();
+  }
+
+  override arm(): void {
+    setWake(this.server, this.#wakeUp);
+    if (this.ms !== undefined) {
+      this.#timer = schedule(now() + this.ms, this.#wakeUp);
+    }
+  }
+
+  override disarm(): void {
+    if (this.#timer !== undefined) cancelTimer(this.#timer);
+    this.#timer = undefined;
+    setWake(this.server, undefined, this.#wakeUp);
+  }
+}
+
 function defaultOnError(error: unknown, context: ServerErrorContext): void {
   console.error(`aio: ${context.message}:`, error);
 }
@@ -478,14 +614,14 @@ function defaultOnError(error: unknown, context: ServerErrorContext): void {
  * `run`) does not finish before it is closed, and cancelling that scope
  * closes it gracefully. The socket is closed when the handler returns,
  * after what it wrote was sent. Handlers' errors go to `onError`, and the
- * server serves on.
+ * server serves on. With `tls: { cert, key }` it serves TLS.
  *
- * Mirrors `asyncio.start_server(client_connected_cb, host, port)`.
+ * Mirrors `asyncio.start_server(client_connected_cb, host, port, ssl=…)`.
  *
  * @param handler Runs once per connection.
  * @param options `hostname` (default loopback), `port` (default any free),
- *   `backlog`, `maxConnections`, `idleTimeoutMs`, `gracePeriodMs`, `limit`,
- *   `highWaterMark`, `onError`.
+ *   `backlog`, `tls`, `maxConnections`, `idleTimeoutMs`, `gracePeriodMs`,
+ *   `limit`, `highWaterMark`, `onError`.
  * @returns The running server.
  * @throws {TypeError} If `handler` is not a function or an option has the wrong type.
  * @throws {RangeError} If a number option is out of range.
@@ -524,28 +660,41 @@ export function startServer(
   }
 }
 
-function listen(
-  handler: ConnectionHandler,
-  options: ServerOptions | undefined,
-): Server {
-  checkFunction(handler, "startServer()");
-  const what = "startServer()";
+const BASE_OPTIONS = {
+  maxConnections: "number",
+  idleTimeoutMs: "number",
+  gracePeriodMs: "number",
+  limit: "number",
+  highWaterMark: "number",
+  onError: "function",
+} as const;
+
+const TCP_OPTIONS = {
+  ...BASE_OPTIONS,
+  hostname: "string",
+  port: "number",
+  backlog: "number",
+  tls: "object",
+} as const;
+
+/**
+ * @internal Validates the options every server takes; `spec` names all
+ * the options the caller accepts.
+ */
+export function serverSettings(
+  handler: unknown,
+  options: BaseServerOptions | undefined,
+  spec: Record<string, "number" | "string" | "function" | "object">,
+  what: string,
+): Settings {
+  checkFunction(handler, what);
   if (options === undefined) options = {};
   if (options === null || typeof options !== "object") {
     throw new TypeError(
       `${what}: options must be an object, got ${show(options)}`,
     );
   }
-  const hostname = options.hostname ?? "127.0.0.1";
-  if (typeof hostname !== "string") {
-    throw new TypeError(
-      `${what}: hostname must be a string, got ${show(hostname)}`,
-    );
-  }
-  const port = checkPort(options.port ?? 0, what, true);
-  const backlog = options.backlog === undefined
-    ? undefined
-    : checkSize(options.backlog, 0, what, "backlog");
+  checkOptions(options, spec, what);
   const maxConnections = options.maxConnections === Infinity
     ? Infinity
     : checkSize(options.maxConnections, Infinity, what, "maxConnections");
@@ -571,6 +720,21 @@ function listen(
   );
   const onError = options.onError ?? defaultOnError;
   checkFunction(onError, `${what}: onError`);
+  return {
+    maxConnections,
+    idleTimeoutMs,
+    gracePeriodMs,
+    limit,
+    highWaterMark,
+    onError,
+  };
+}
+
+/**
+ * @internal Throws if the caller's scope cannot start a server now
+ * (cancelled, or its task group shutting down).
+ */
+export function checkCanStart(): void {
   const scope = currentScope();
   if (scope !== undefined && scope.cancelled) throw scope.deliver();
   const nursery = nearestNursery(scope);
@@ -579,20 +743,39 @@ function listen(
       "Cannot start a server: its task group is shutting down after a failure",
     );
   }
-  const listener = Deno.listen({
+}
+
+function listen(
+  handler: ConnectionHandler,
+  options: ServerOptions | undefined,
+): Server {
+  const what = "startServer()";
+  const settings = serverSettings(handler, options, TCP_OPTIONS, what);
+  options ??= {};
+  const hostname = options.hostname ?? "127.0.0.1";
+  const port = checkPort(options.port ?? 0, what, true);
+  const backlog = options.backlog === undefined
+    ? undefined
+    : checkSize(options.backlog, 0, what, "backlog");
+  const tls = options.tls;
+  if (tls !== undefined) {
+    if (typeof tls.cert !== "string" || typeof tls.key !== "string") {
+      throw new TypeError(
+        `${what}: tls must be { cert, key } with PEM strings, got ${show(tls)}`,
+      );
+    }
+  }
+  checkCanStart();
+  const listenOptions = {
     hostname,
     port,
-    transport: "tcp",
+    transport: "tcp" as const,
     ...(backlog === undefined ? {} : { tcpBacklog: backlog }),
-  });
-  const server = new Server(listener, handler, {
-    maxConnections,
-    idleTimeoutMs,
-    gracePeriodMs,
-    limit,
-    highWaterMark,
-    onError,
-  });
+  };
+  const listener: Deno.Listener<Deno.Conn, Deno.NetAddr> = tls === undefined
+    ? Deno.listen(listenOptions)
+    : Deno.listenTls({ ...listenOptions, cert: tls.cert, key: tls.key });
+  const server = new Server(listener, handler, settings);
   server._start();
   return server;
 }

@@ -1,24 +1,39 @@
 /**
- * `StreamReader`: buffered reads from a TCP connection (`read`, `readline`,
- * `readexactly`, `readuntil`, line iteration), plus `IncompleteReadError`
- * and `LimitOverrunError`. Mirrors `asyncio.StreamReader`.
+ * `StreamReader`: buffered reads from a byte stream (`read`, `readInto`,
+ * `readline`, `readexactly`, `readuntil`, line iteration) over a socket, a
+ * Web `ReadableStream` or bytes fed by hand. Mirrors `asyncio.StreamReader`.
  *
  * @module
  */
 
 import { InvalidStateError } from "../errors.ts";
-import { cancelledScope, currentScope, type Scope } from "../_core/_scope.ts";
+import { cancelledScope, currentScope } from "../_core/_scope.ts";
+import { suspend, Wait } from "../_core/_trap.ts";
 import { show } from "../_core/_checks.ts";
-import { type Activity, isLocalClose } from "./_stream_common.ts";
+import {
+  type Activity,
+  checkCount,
+  checkSize,
+  isLocalClose,
+  toBytes,
+} from "./_stream_common.ts";
+import { ByteBuffer, INITIAL_CAPACITY } from "./_byte_buffer.ts";
+import { type ReadSource, readSourceOf } from "./_sources.ts";
+import { IncompleteReadError, LimitOverrunError } from "./stream_errors.ts";
+
+export { IncompleteReadError, LimitOverrunError };
+export { checkSize, toBytes };
+export type { ReadSource };
 
 /** The default `limit`: how long a line or `readuntil` chunk may be (64 KiB). */
 export const DEFAULT_LIMIT = 64 * 1024;
 
-// The reusable read buffer starts at this size; each `conn.read` is offered
-// the free space at its end (at least a quarter of it, after compacting).
-// It only grows while unconsumed data fills it (a long line, a large
-// `readexactly`) and drops back once that data has been consumed.
-const INITIAL_CAPACITY = 16 * 1024;
+/**
+ * The largest chunk `readexactly` returns (4 GiB): a larger count, which
+ * can only come from a corrupt or hostile peer, is refused up front.
+ */
+export const MAX_READ_EXACTLY = 2 ** 32;
+
 // readInto reads straight into a caller's buffer of at least this size
 // when nothing is buffered (a smaller one takes its bytes from a read of
 // the reader's own buffer, so that small reads do not each cost a socket
@@ -33,80 +48,6 @@ const SOME = 1;
 const INTO = 2;
 const CUSTOM = 3;
 const NEWLINE = new Uint8Array([0x0a]);
-const encoder = new TextEncoder();
-
-/**
- * Thrown by `readexactly` (and `readuntil`) when the stream ends before
- * enough bytes arrived; `partial` holds the bytes that did.
- * Mirrors `asyncio.IncompleteReadError`.
- *
- * @example
- * ```ts
- * import { IncompleteReadError, StreamReader } from "@seed/aio";
- * const reader = new StreamReader();
- * reader.feedData(new TextEncoder().encode("abc"));
- * reader.feedEof();
- * try {
- *   await reader.readexactly(5);
- * } catch (error) {
- *   if (error instanceof IncompleteReadError) console.log(error.partial.length); // 3
- * }
- * ```
- */
-export class IncompleteReadError extends Error {
-  /** The bytes read before the stream ended. */
-  readonly partial: Uint8Array;
-  /** How many bytes were expected, or `null` when reading up to a separator. */
-  readonly expected: number | null;
-  /**
-   * Creates the error.
-   * @param partial The bytes read before the end of the stream.
-   * @param expected How many bytes were expected (`null`: up to a separator).
-   */
-  constructor(partial: Uint8Array, expected: number | null) {
-    super(
-      `${partial.length} bytes read on a total of ${
-        expected === null ? "undefined" : expected
-      } expected bytes`,
-    );
-    this.name = "IncompleteReadError";
-    this.partial = partial;
-    this.expected = expected;
-  }
-}
-
-/**
- * Thrown by `readuntil` and `readline` when the separator is not found
- * within the reader's `limit`. `readuntil` leaves the data in the buffer
- * (`consumed` bytes can be read off with `readexactly`); `readline` drops
- * the overlong line, as asyncio does. Mirrors `asyncio.LimitOverrunError`.
- *
- * @example
- * ```ts
- * import { LimitOverrunError, StreamReader } from "@seed/aio";
- * const reader = new StreamReader({ limit: 4 });
- * reader.feedData(new TextEncoder().encode("far too long\n"));
- * try {
- *   await reader.readuntil("\n");
- * } catch (error) {
- *   if (error instanceof LimitOverrunError) console.log(error.consumed); // 12
- * }
- * ```
- */
-export class LimitOverrunError extends Error {
-  /** How many bytes (from the start of the buffer) the overlong chunk spans so far. */
-  readonly consumed: number;
-  /**
-   * Creates the error.
-   * @param message What overran.
-   * @param consumed How many bytes are to be consumed.
-   */
-  constructor(message: string, consumed: number) {
-    super(message);
-    this.name = "LimitOverrunError";
-    this.consumed = consumed;
-  }
-}
 
 /** Options for {@linkcode StreamReader}. */
 export interface StreamReaderOptions {
@@ -118,14 +59,40 @@ export interface StreamReaderOptions {
   limit?: number;
 }
 
-/** @internal Where a connected reader gets its bytes from. */
-export interface ReadSource {
-  read(p: Uint8Array): Promise<number | null>;
+const DONE: IteratorReturnResult<undefined> = Object.freeze({
+  done: true,
+  value: undefined,
+});
+
+function lineResult(line: Uint8Array): IteratorResult<Uint8Array> {
+  return line.length === 0 ? DONE : { done: false, value: line };
+}
+
+// Lets the wait reach the reader's private state (set in a static block).
+let dropWait: (reader: StreamReader, wait: ReadWait) => void;
+
+/** A read waiting for bytes: the reader's one wait, through `suspend`. */
+class ReadWait extends Wait<unknown> {
+  constructor(readonly reader: StreamReader, readonly what: string) {
+    super();
+  }
+
+  // Cancelled: the read gives up its place; a socket read already under
+  // way carries on and fills the buffer for the next read.
+  override disarm(): void {
+    dropWait(this.reader, this);
+  }
+
+  /** What the task tree and traces show. */
+  describe(): string {
+    return `StreamReader.${this.what}()`;
+  }
 }
 
 /**
  * Buffered reading from a byte stream. Readers of a connection come from
- * `openConnection` or a `startServer` handler; `new StreamReader()` makes a
+ * `openConnection` or a `startServer` handler; `StreamReader.from()` reads
+ * a Web `ReadableStream` (or a `Deno.Conn`); `new StreamReader()` makes a
  * free-standing one fed with `feedData`/`feedEof` (for parsers and tests).
  *
  * Every read is a cancellation point. Cancelling a read loses nothing: a
@@ -133,6 +100,11 @@ export interface ReadSource {
  * read returns its bytes. Every chunk returned is a fresh copy that no
  * later read overwrites. Iterating the reader yields lines (with their
  * `\n`) until the end of the stream.
+ *
+ * Sizes that come from the peer are safe to pass: the buffer grows only as
+ * bytes arrive (`readexactly(n)` reserves nothing up front), and a read
+ * that cannot be served (a count over 4 GiB, memory that cannot be had)
+ * rejects with a `RangeError` and leaves the reader usable.
  *
  * Mirrors `asyncio.StreamReader`.
  *
@@ -152,19 +124,15 @@ export class StreamReader {
   // that it shares the fewest cache lines. With 1,000 connections a
   // reader's fields have gone cold by its next read, and each line missed
   // costs more than the rest of the read's own work.
-  #buf: Uint8Array = EMPTY;
-  #start = 0;
-  #end = 0;
+  readonly #bytes = new ByteBuffer();
   #eof = false;
   #reading = false; // a socket read is in flight
   // The waiting read: NONE, or SOME/INTO (read(n)/readInto, whose state is
-  // #count/#into), or CUSTOM (#attempt); its promise's resolvers; its scope.
+  // #count/#into), or CUSTOM (#attempt); its wait.
   #kind = NONE;
   #count = 0;
   #into: Uint8Array = EMPTY;
-  #waiting: PromiseWithResolvers<unknown> | undefined;
-  #waitScope: Scope | undefined;
-  #hooked: Scope | undefined;
+  #wait: ReadWait | undefined;
   #source: ReadSource | undefined;
   #fillAt = 0;
   #full = false; // the last socket read filled all it was offered
@@ -174,10 +142,19 @@ export class StreamReader {
   #direct: Uint8Array | undefined; // the target of a readInto's socket read
   // Touched only by the other reads and on the way out.
   #attempt: (() => unknown) | undefined;
-  #want = 1;
+  #want = 0;
   readonly #limit: number;
-  #unhook: (() => void) | undefined;
   #idle: PromiseWithResolvers<void> | undefined;
+
+  static {
+    dropWait = (reader, wait) => {
+      if (reader.#wait !== wait) return;
+      reader.#kind = NONE;
+      reader.#attempt = reader.#wait = undefined;
+      reader.#into = EMPTY;
+      reader.#want = 0;
+    };
+  }
 
   /**
    * Creates a free-standing reader (see `feedData`); connections make their
@@ -202,7 +179,39 @@ export class StreamReader {
     );
   }
 
-  /** @internal Connects the reader to a socket. */
+  /**
+   * A reader over any byte source: a Web `ReadableStream` of `Uint8Array`
+   * chunks (a `fetch` body, a file's `readable`, a subprocess's `stdout`)
+   * or a `Deno.Conn` (anything with Deno's `read(p)`), so that it gets
+   * `readline`, `readexactly`, `readuntil` and line iteration. The reader
+   * takes the stream's lock and reads it to its end.
+   *
+   * Mirrors wrapping a transport in `asyncio.StreamReader`.
+   *
+   * @param source The stream or connection.
+   * @param options `limit` (default 64 KiB).
+   * @returns The reader.
+   * @throws {TypeError} If `source` is neither, or a locked stream.
+   *
+   * @example
+   * ```ts
+   * import { StreamReader } from "@seed/aio";
+   * const body = new Response("first line\nsecond line\n").body!;
+   * const reader = StreamReader.from(body);
+   * console.log(new TextDecoder().decode(await reader.readline())); // "first line\n"
+   * console.log((await reader.readexactly(6)).length); // 6
+   * ```
+   */
+  static from(
+    source: ReadableStream<Uint8Array> | Deno.Conn,
+    options?: StreamReaderOptions,
+  ): StreamReader {
+    const reader = new StreamReader(options);
+    reader._attach(readSourceOf(source, "StreamReader.from()"), undefined);
+    return reader;
+  }
+
+  /** @internal Connects the reader to a socket (or another source). */
   _attach(source: ReadSource, activity: Activity | undefined): void {
     this.#source = source;
     this.#activity = activity;
@@ -213,6 +222,17 @@ export class StreamReader {
     this.#eof = true;
     // A socket read in flight will settle and wake the waiter itself.
     if (!this.#reading) this.#wake();
+  }
+
+  /**
+   * @internal Ends the stream for the reads (the server is closing its
+   * clients): they return what is buffered, then the end of the stream.
+   * Bytes of a socket read still under way are dropped when it settles.
+   */
+  _endReads(): void {
+    if (this.#eof) return;
+    this.#eof = true;
+    this.#wake();
   }
 
   /** @internal Settles once no socket read is in flight. */
@@ -233,7 +253,7 @@ export class StreamReader {
 
   /** How many bytes are buffered and not read yet. */
   get bufferedAmount(): number {
-    return this.#end - this.#start;
+    return this.#bytes.size;
   }
 
   /**
@@ -242,7 +262,7 @@ export class StreamReader {
    * @returns `true` once nothing more will ever be read.
    */
   atEof(): boolean {
-    return this.#eof && this.#start === this.#end;
+    return this.#eof && this.#bytes.size === 0;
   }
 
   /**
@@ -256,9 +276,7 @@ export class StreamReader {
     const bytes = toBytes(data, "StreamReader.feedData()");
     this.#checkFeedable("feed data");
     if (bytes.length === 0) return;
-    this.#reserve(bytes.length);
-    this.#buf.set(bytes, this.#end);
-    this.#end += bytes.length;
+    this.#bytes.append(bytes);
     this.#wake();
   }
 
@@ -293,21 +311,21 @@ export class StreamReader {
   read(n = -1): Promise<Uint8Array> {
     const bad = checkCount(n, "StreamReader.read()", true);
     if (bad !== undefined) return Promise.reject(bad);
-    if (n === 0) return this.#run(() => new Uint8Array(0));
+    if (n === 0) return this.#run(() => new Uint8Array(0), "read");
     if (n < 0) {
       return this.#run(() => {
         if (!this.#eof) return undefined;
         if (this.#error !== undefined) throw this.#error;
-        return this.#take(this.#end - this.#start);
-      });
+        return this.#take(this.#bytes.size);
+      }, "read");
     }
     if (this.#kind === NONE) this.#count = n;
-    return this.#run(SOME) as Promise<Uint8Array>;
+    return this.#run(SOME, "read") as Promise<Uint8Array>;
   }
 
   // The attempt of read(n > 0).
   #readSome(): Uint8Array | undefined {
-    const available = this.#end - this.#start;
+    const available = this.#bytes.size;
     if (available > 0) {
       return this.#take(available < this.#count ? available : this.#count);
     }
@@ -361,22 +379,19 @@ export class StreamReader {
         ),
       );
     }
-    if (buffer.length === 0) return this.#run(() => 0);
+    if (buffer.length === 0) return this.#run(() => 0, "readInto");
     if (this.#kind === NONE) this.#into = buffer;
-    return this.#run(INTO) as Promise<number>;
+    return this.#run(INTO, "readInto") as Promise<number>;
   }
 
   // The attempt of readInto; the buffer is dropped once filled, not kept.
   #readInto(): number | undefined {
-    const available = this.#end - this.#start;
-    if (available > 0) {
+    const bytes = this.#bytes;
+    if (bytes.end > bytes.start) {
       const into = this.#into;
       this.#into = EMPTY;
-      const n = available < into.length ? available : into.length;
-      const start = this.#start;
-      into.set(this.#buf.subarray(start, start + n));
-      this.#start = start + n;
-      this.#compactIfEmpty();
+      const n = bytes.takeInto(into);
+      if (!this.#reading) bytes.compactIfEmpty();
       return n;
     }
     if (!this.#eof) return undefined;
@@ -389,7 +404,7 @@ export class StreamReader {
    * Reads one line, up to and including `\n`. At the end of the stream
    * returns the partial last line, then empty chunks. A line longer than
    * `limit` is dropped and `LimitOverrunError` thrown (asyncio throws
-   * `ValueError` there).
+   * `ValueError` there); the reader stays usable.
    * Mirrors `StreamReader.readline()`.
    *
    * @returns The line, with its `\n` unless it was the last and unterminated.
@@ -407,36 +422,47 @@ export class StreamReader {
         if (error instanceof LimitOverrunError) {
           // asyncio's rule: drop the overlong line through its separator if
           // it is buffered, otherwise everything buffered.
-          const at = this.#start + error.consumed;
-          if (at < this.#end && this.#buf[at] === 0x0a) {
-            this.#start = at + 1;
+          const bytes = this.#bytes;
+          if (
+            error.consumed < bytes.size && bytes.at(error.consumed) === 0x0a
+          ) {
+            bytes.skip(error.consumed + 1);
           } else {
-            this.#start = this.#end;
+            bytes.skip(bytes.size);
           }
-          this.#compactIfEmpty();
+          if (!this.#reading) bytes.compactIfEmpty();
         }
         throw error;
       }
-    });
+    }, "readline");
   }
 
   /**
-   * Reads exactly `n` bytes.
+   * Reads exactly `n` bytes. The buffer grows as the bytes arrive, so `n`
+   * may come from the peer: nothing is reserved before the data is there.
    * Mirrors `StreamReader.readexactly(n)`.
    *
    * @param n How many bytes.
    * @returns A fresh chunk of `n` bytes.
    * @throws {IncompleteReadError} If the stream ends first (`partial` has what came).
    * @throws {TypeError} If `n` is not an integer.
-   * @throws {RangeError} If `n` is negative.
+   * @throws {RangeError} If `n` is negative or over 4 GiB (`MAX_READ_EXACTLY`), or the memory for the bytes cannot be had.
    * @throws {InvalidStateError} If another read of this reader is waiting.
    * @throws {CancelledError} If cancelled while waiting (no data is lost).
    */
   readexactly(n: number): Promise<Uint8Array> {
-    const bad = checkCount(n, "StreamReader.readexactly()", false);
+    const what = "StreamReader.readexactly()";
+    const bad = checkCount(n, what, false);
     if (bad !== undefined) return Promise.reject(bad);
+    if (n > MAX_READ_EXACTLY) {
+      return Promise.reject(
+        new RangeError(
+          `${what}: n must be at most ${MAX_READ_EXACTLY} bytes (4 GiB), got ${n}`,
+        ),
+      );
+    }
     return this.#run(() => {
-      const available = this.#end - this.#start;
+      const available = this.#bytes.size;
       if (available >= n) return this.#take(n);
       if (this.#eof) {
         if (this.#error !== undefined) throw this.#error;
@@ -444,7 +470,7 @@ export class StreamReader {
       }
       this.#want = n - available;
       return undefined;
-    });
+    }, "readexactly");
   }
 
   /**
@@ -476,28 +502,34 @@ export class StreamReader {
       );
     }
     const state = { offset: 0 };
-    return this.#run(() => this.#until(sep, state));
+    return this.#run(() => this.#until(sep, state), "readuntil");
   }
 
   /**
    * Iterates over lines (as `readline` returns them) until the stream ends.
+   * (A plain iterator, not an async generator, so that debug mode's task
+   * tree shows the `for await` line as where the task waits.)
    * @returns An async iterator of lines.
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
-    while (true) {
-      const line = await this.readline();
-      if (line.length === 0) return;
-      yield line;
-    }
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
+    const next = (): Promise<IteratorResult<Uint8Array>> =>
+      this.readline().then(lineResult);
+    const iterator: AsyncIterableIterator<Uint8Array> = {
+      next,
+      return: (): Promise<IteratorResult<Uint8Array>> => Promise.resolve(DONE),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   // One attempt at readuntil: the chunk, or undefined to wait for more.
   // `state.offset` remembers how far the separator was already looked for.
   #until(sep: Uint8Array, state: { offset: number }): Uint8Array | undefined {
     const limit = this.#limit;
-    const available = this.#end - this.#start;
+    const bytes = this.#bytes;
+    const available = bytes.size;
     if (available - state.offset >= sep.length) {
-      const found = this.#find(sep, state.offset);
+      const found = bytes.find(sep, state.offset);
       if (found >= 0) {
         if (found > limit) {
           throw new LimitOverrunError(
@@ -521,10 +553,13 @@ export class StreamReader {
   }
 
   // Runs `attempt` now and, while it returns undefined, again each time
-  // bytes arrive or the stream ends. The waiting is a cancellation point;
-  // a cancelled wait leaves any socket read in flight to fill the buffer.
+  // bytes arrive or the stream ends. The waiting goes through the one wait
+  // primitive (kind "stream"), so it is a cancellation point the task tree
+  // and traces see; a cancelled wait leaves any socket read in flight to
+  // fill the buffer.
   #run<T>(
     attempt: (() => T | undefined) | typeof SOME | typeof INTO,
+    what: string,
   ): Promise<T> {
     // The scope is looked up only to wait (see StreamWriter.drain).
     const cancelled = cancelledScope();
@@ -548,20 +583,19 @@ export class StreamReader {
       result = this.#try(kind);
     } catch (error) {
       this.#attempt = undefined;
+      this.#want = 0;
       return Promise.reject(error);
     }
     if (result !== undefined) {
       this.#attempt = undefined;
       return Promise.resolve(result as T);
     }
-    const scope = currentScope();
-    if (scope !== undefined && scope !== this.#hooked) this.#hook(scope);
-    const waiting = Promise.withResolvers<unknown>();
-    this.#waiting = waiting;
+    const wait = new ReadWait(this, what);
     this.#kind = kind;
-    this.#waitScope = scope;
-    this.#more();
-    return waiting.promise as Promise<T>;
+    this.#wait = wait;
+    const promise = suspend(wait, currentScope(), "stream", wait);
+    if (this.#wait === wait) this.#more();
+    return promise as Promise<T>;
   }
 
   // One attempt of a read of this kind: its result, or undefined to wait.
@@ -575,25 +609,12 @@ export class StreamReader {
 
   // Settles the waiting read.
   #settle(ok: boolean, value: unknown): void {
-    const waiting = this.#waiting!;
+    const wait = this.#wait!;
     this.#kind = NONE;
-    this.#attempt = this.#waiting = this.#waitScope = undefined;
-    if (ok) waiting.resolve(value);
-    else waiting.reject(value);
-  }
-
-  // Registers the reader's cancel hook with the scope its reads wait in.
-  // It stays registered across reads (one hook per scope, not one per
-  // read): a cancellation fails whichever read of that scope is waiting.
-  #hook(scope: Scope): void {
-    this.#unhook?.();
-    this.#hooked = scope;
-    this.#unhook = scope.onCancel((error) => {
-      this.#hooked = this.#unhook = undefined;
-      if (this.#kind !== NONE && this.#waitScope === scope) {
-        this.#settle(false, error);
-      }
-    });
+    this.#attempt = this.#wait = undefined;
+    this.#want = 0;
+    if (ok) wait.wake(value);
+    else wait.fail(value);
   }
 
   // Retries the waiting read (after bytes arrived or the stream ended).
@@ -618,28 +639,28 @@ export class StreamReader {
   #more(): void {
     const source = this.#source;
     if (source === undefined || this.#reading || this.#eof) return;
-    if (
-      this.#kind === INTO && this.#start === this.#end &&
-      this.#into.length >= DIRECT_MIN
-    ) {
-      this.#readDirect(source, this.#into);
-      return;
-    }
-    if (this.#start === this.#end) {
-      this.#start = this.#end = 0;
+    const bytes = this.#bytes;
+    if (bytes.start === bytes.end) {
+      if (this.#kind === INTO && this.#into.length >= DIRECT_MIN) {
+        this.#readDirect(source, this.#into);
+        return;
+      }
+      bytes.start = bytes.end = 0;
       // The last read filled all it was offered: give the next one more,
       // so that a read can tell the socket was drained (a read that fills
       // its buffer costs the runtime a second, empty one).
-      if (this.#full && this.#buf.length < MAX_OFFER) {
-        this.#buf = new Uint8Array(this.#buf.length * 2);
-      }
+      if (this.#full) bytes.widen(MAX_OFFER);
     }
-    const want = this.#want;
-    this.#want = 1;
-    const capacity = this.#buf.length || INITIAL_CAPACITY;
-    this.#reserve(Math.max(want, capacity >> 2));
-    const at = this.#end;
-    const buf = this.#buf;
+    try {
+      this.#makeRoom(bytes);
+    } catch (error) {
+      // Out of memory for the bytes the peer sends: this read fails, the
+      // buffered bytes stay, and the reader stays usable.
+      this.#settle(false, error);
+      return;
+    }
+    const at = bytes.end;
+    const buf = bytes.buf;
     this.#offered = buf.length - at;
     let promise: Promise<number | null>;
     try {
@@ -650,6 +671,21 @@ export class StreamReader {
     this.#fillAt = at;
     this.#reading = true;
     promise.then(this.#filled, this.#fillFailed);
+  }
+
+  // Offers the next socket read at least a quarter of the capacity. A
+  // readexactly that needs more grows the buffer only by what is already
+  // buffered (doubling as the bytes come), never by the count the peer
+  // announced.
+  #makeRoom(bytes: ByteBuffer): void {
+    const capacity = bytes.buf.length || INITIAL_CAPACITY;
+    let need = capacity >> 2;
+    const want = this.#want;
+    if (want > need) {
+      const grown = bytes.size > capacity ? bytes.size : capacity;
+      need = want < grown ? want : grown;
+    }
+    bytes.reserve(need);
   }
 
   // A readInto with nothing buffered reads straight into the caller's
@@ -676,6 +712,7 @@ export class StreamReader {
       this.#wake();
       return;
     }
+    if (this.#eof) return; // the reads were ended meanwhile
     if (this.#activity !== undefined) this.#activity.touch();
     if (this.#kind === INTO && this.#into === target) {
       // The readInto it was for still waits: the bytes are in place.
@@ -692,9 +729,12 @@ export class StreamReader {
         "Cannot read: the buffer of a cancelled readInto() was detached while its socket read was under way",
       );
     } else {
-      this.#reserve(n);
-      this.#buf.set(target.subarray(0, n), this.#end);
-      this.#end += n;
+      try {
+        this.#bytes.append(target.subarray(0, n));
+      } catch (error) {
+        this.#eof = true;
+        this.#error ??= error;
+      }
     }
     this.#wake();
   };
@@ -713,8 +753,8 @@ export class StreamReader {
     this.#readDone();
     if (n === null) {
       this.#eof = true;
-    } else {
-      this.#end = this.#fillAt + n;
+    } else if (!this.#eof) {
+      this.#bytes.end = this.#fillAt + n;
       this.#full = n === this.#offered;
       if (this.#activity !== undefined) this.#activity.touch();
     }
@@ -724,66 +764,22 @@ export class StreamReader {
   readonly #fillFailed = (error: unknown): void => {
     this.#readDone();
     this.#direct = undefined;
+    if (this.#eof) {
+      // The reads were ended or the socket closed here: nothing to report.
+      this.#wake();
+      return;
+    }
     this.#eof = true;
     // A socket closed on this side is the end of the stream, not an error.
     if (!isLocalClose(error)) this.#error = error;
     this.#wake();
   };
 
-  // The index (relative to #start) of `sep` at or after `offset`, or -1.
-  #find(sep: Uint8Array, offset: number): number {
-    const buf = this.#buf;
-    const start = this.#start;
-    const end = this.#end;
-    const first = sep[0];
-    let i = buf.indexOf(first, start + offset);
-    while (i >= 0 && i + sep.length <= end) {
-      let k = 1;
-      while (k < sep.length && buf[i + k] === sep[k]) k++;
-      if (k === sep.length) return i - start;
-      i = buf.indexOf(first, i + 1);
-    }
-    return -1;
-  }
-
   // Consumes `n` buffered bytes into a fresh copy.
   #take(n: number): Uint8Array {
-    if (n === 0) return new Uint8Array(0);
-    const start = this.#start;
-    const chunk = this.#buf.slice(start, start + n);
-    this.#start = start + n;
-    this.#compactIfEmpty();
+    const chunk = this.#bytes.take(n);
+    if (!this.#reading) this.#bytes.compactIfEmpty();
     return chunk;
-  }
-
-  #compactIfEmpty(): void {
-    if (this.#start !== this.#end || this.#reading) return;
-    this.#start = this.#end = 0;
-    // A buffer grown for one large chunk is given back once it is empty.
-    if (this.#buf.length > INITIAL_CAPACITY * 4) this.#buf = EMPTY;
-  }
-
-  // Makes room for at least `need` more bytes at the end of the buffer.
-  // Never called while a socket read is writing into it.
-  #reserve(need: number): void {
-    const buf = this.#buf;
-    if (buf.length - this.#end >= need) return;
-    const used = this.#end - this.#start;
-    if (buf.length === 0) {
-      this.#buf = new Uint8Array(Math.max(INITIAL_CAPACITY, need));
-      return;
-    }
-    if (used + need <= buf.length && this.#start > 0) {
-      buf.copyWithin(0, this.#start, this.#end);
-    } else {
-      let capacity = buf.length * 2;
-      while (capacity < used + need) capacity *= 2;
-      const grown = new Uint8Array(capacity);
-      grown.set(buf.subarray(this.#start, this.#end));
-      this.#buf = grown;
-    }
-    this.#start = 0;
-    this.#end = used;
   }
 
   #checkFeedable(what: string): void {
@@ -796,51 +792,4 @@ export class StreamReader {
       throw new InvalidStateError(`Cannot ${what}: feedEof() was called`);
     }
   }
-}
-
-/** Validates a byte-count option; `undefined` gives `fallback`. */
-export function checkSize(
-  value: unknown,
-  fallback: number,
-  what: string,
-  name: string,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(
-      `${what}: ${name} must be a number, got ${show(value)}`,
-    );
-  }
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new RangeError(
-      `${what}: ${name} must be a positive integer, got ${value}`,
-    );
-  }
-  return value;
-}
-
-// The error for a bad byte count, or undefined if it is fine.
-function checkCount(
-  n: unknown,
-  what: string,
-  negativeOk: boolean,
-): Error | undefined {
-  if (typeof n !== "number" || !Number.isInteger(n)) {
-    return new TypeError(
-      `${what}: n must be an integer number of bytes, got ${show(n)}`,
-    );
-  }
-  if (!negativeOk && n < 0) {
-    return new RangeError(`${what}: n must not be negative, got ${n}`);
-  }
-  return undefined;
-}
-
-/** Bytes from a Uint8Array (as is) or a string (UTF-8). */
-export function toBytes(data: unknown, what: string): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (typeof data === "string") return encoder.encode(data);
-  throw new TypeError(
-    `${what}: expected a Uint8Array or a string, got ${show(data)}`,
-  );
 }

@@ -1,18 +1,23 @@
 /**
- * `StreamWriter`: buffered writes to a TCP connection with back-pressure
- * (`write`, `drain`, `writeEof`, `close`, `waitClosed`, `getExtraInfo`).
- * Mirrors `asyncio.StreamWriter`.
+ * `StreamWriter`: buffered writes to a connection (or a Web
+ * `WritableStream`) with back-pressure (`write`, `drain`, `writeEof`,
+ * `close`, `waitClosed`, `getExtraInfo`). Mirrors `asyncio.StreamWriter`.
  *
  * @module
  */
 
 import { InvalidStateError } from "../errors.ts";
 import { cancelledScope, currentScope } from "../_core/_scope.ts";
-import { waitPromise } from "../_core/_trap.ts";
+import { suspend, Wait, waitPromise } from "../_core/_trap.ts";
 import { show } from "../_core/_checks.ts";
-import { WaitQueue } from "../_core/_wait_queue.ts";
-import { type Activity, isLocalClose } from "./_stream_common.ts";
-import { checkSize, type StreamReader } from "./stream_reader.ts";
+import { type Activity, checkSize, isLocalClose } from "./_stream_common.ts";
+import {
+  abortSink,
+  sinkClosed,
+  type WriteSink,
+  writeSinkOf,
+} from "./_sources.ts";
+import type { StreamReader } from "./stream_reader.ts";
 
 /** The default high-water mark of a writer's buffer (64 KiB, as asyncio). */
 export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
@@ -50,6 +55,69 @@ export function socketAddress(addr: Deno.Addr): SocketAddress {
   return Object.freeze(tuple) as unknown as SocketAddress;
 }
 
+/** Options for {@linkcode StreamWriter.from}. */
+export interface StreamWriterOptions {
+  /** Queued bytes above which `drain()` waits (default 64 KiB). */
+  highWaterMark?: number;
+}
+
+/** A `drain()` waiting for the queue to fall to the low-water mark. */
+class DrainWait extends Wait<void> {
+  next: DrainWait | undefined = undefined;
+  prev: DrainWait | undefined = undefined;
+  linked = false;
+
+  constructor(readonly list: DrainList) {
+    super();
+  }
+
+  override arm(): void {
+    this.list.append(this);
+  }
+
+  override disarm(): void {
+    this.list.remove(this);
+  }
+
+  /** What the task tree and traces show. */
+  describe(): string {
+    return "StreamWriter.drain()";
+  }
+}
+
+/** The drains waiting on one writer, oldest first. */
+class DrainList {
+  head: DrainWait | undefined = undefined;
+  tail: DrainWait | undefined = undefined;
+
+  append(wait: DrainWait): void {
+    wait.linked = true;
+    wait.prev = this.tail;
+    if (this.tail === undefined) this.head = wait;
+    else this.tail.next = wait;
+    this.tail = wait;
+  }
+
+  remove(wait: DrainWait): void {
+    if (!wait.linked) return;
+    wait.linked = false;
+    if (wait.prev === undefined) this.head = wait.next;
+    else wait.prev.next = wait.next;
+    if (wait.next === undefined) this.tail = wait.prev;
+    else wait.next.prev = wait.prev;
+    wait.prev = wait.next = undefined;
+  }
+
+  /** Wakes (or fails, with `error`) every waiting drain. */
+  settleAll(error: unknown): void {
+    for (let wait = this.head; wait !== undefined; wait = this.head) {
+      this.remove(wait);
+      if (error === undefined) wait.wake();
+      else wait.fail(error);
+    }
+  }
+}
+
 const OPEN = 0;
 const EOF_SENT = 1;
 const CLOSING = 2;
@@ -63,7 +131,8 @@ const CLOSED = 3;
  * making it buffer without bound. `close()` sends what is queued, then
  * closes the socket; `await waitClosed()` waits for that.
  *
- * Writers come from `openConnection` and `startServer` handlers.
+ * Writers come from `openConnection` and `startServer` handlers;
+ * `StreamWriter.from()` writes to a Web `WritableStream` (or a `Deno.Conn`).
  * `drain` and `waitClosed` are cancellation points; cancelling
  * `waitClosed` after `close()` aborts the connection (queued bytes are
  * dropped).
@@ -107,12 +176,12 @@ export class StreamWriter {
   #state = OPEN;
   #error: unknown = undefined;
   #aborted = false;
-  readonly #conn: Deno.Conn;
-  readonly #reader: StreamReader;
+  readonly #conn: WriteSink;
+  readonly #reader: StreamReader | undefined;
   readonly #activity: Activity | undefined;
   readonly #high: number;
   readonly #low: number;
-  #drainers: WaitQueue<void> | undefined;
+  #drainers: DrainList | undefined;
   #idleWaiters: (() => void)[] | undefined; // made by the first waiter
   // Touched on the way out.
   #shutdown: Promise<void> | undefined;
@@ -124,15 +193,15 @@ export class StreamWriter {
   #onClosed: (() => void)[] = [];
 
   /**
-   * @internal Made by `openConnection` and `startServer`.
-   * @param conn The socket.
-   * @param reader The reader of the same socket.
+   * @internal Made by `openConnection`, `startServer` and `from()`.
+   * @param conn The socket (or another sink).
+   * @param reader The reader of the same socket, if any.
    * @param highWaterMark Queued bytes above which `drain()` waits.
    * @param activity Where to note that bytes moved.
    */
   constructor(
-    conn: Deno.Conn,
-    reader: StreamReader,
+    conn: WriteSink,
+    reader: StreamReader | undefined,
     highWaterMark: number | undefined,
     activity?: Activity,
   ) {
@@ -149,6 +218,53 @@ export class StreamWriter {
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
+  }
+
+  /**
+   * A writer to any byte sink: a Web `WritableStream` of `Uint8Array`
+   * chunks (a file's `writable`, a subprocess's `stdin`, a
+   * `TransformStream`'s writable side) or a `Deno.Conn`, with `write`,
+   * `drain` (back-pressure from the sink), `writeEof`/`close` (which close
+   * the stream) and `waitClosed`. The writer takes the stream's lock.
+   *
+   * Mirrors wrapping a transport in `asyncio.StreamWriter`.
+   *
+   * @param sink The stream or connection.
+   * @param options `highWaterMark` (default 64 KiB).
+   * @returns The writer.
+   * @throws {TypeError} If `sink` is neither, or a locked stream.
+   *
+   * @example
+   * ```ts
+   * import { StreamReader, StreamWriter } from "@seed/aio";
+   * const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+   * const writer = StreamWriter.from(writable);
+   * const reader = StreamReader.from(readable);
+   * writer.write("hello\n");
+   * writer.close();
+   * console.log(new TextDecoder().decode(await reader.readline())); // "hello\n"
+   * await writer.waitClosed();
+   * ```
+   */
+  static from(
+    sink: WritableStream<Uint8Array> | Deno.Conn,
+    options?: StreamWriterOptions,
+  ): StreamWriter {
+    const what = "StreamWriter.from()";
+    if (
+      options !== undefined && (options === null || typeof options !== "object")
+    ) {
+      throw new TypeError(
+        `${what}: options must be an object, got ${show(options)}`,
+      );
+    }
+    const highWaterMark = checkSize(
+      options?.highWaterMark,
+      DEFAULT_HIGH_WATER_MARK,
+      what,
+      "highWaterMark",
+    );
+    return new StreamWriter(writeSinkOf(sink, what), undefined, highWaterMark);
   }
 
   /** How many written bytes are queued and not yet handed to the socket. */
@@ -227,20 +343,22 @@ export class StreamWriter {
     // measurable share of a small echo's cost.
     const cancelled = cancelledScope();
     if (cancelled !== undefined) return Promise.reject(cancelled.deliver());
-    const error = this.#error ?? this.#reader._error;
+    const error = this.#error ?? this.#reader?._error;
     if (error !== undefined) return Promise.reject(error);
     if (this.#tail - this.#head <= this.#high) return RESOLVED;
-    const drainers = (this.#drainers ??= new WaitQueue<void>());
-    return drainers.park(currentScope());
+    const drainers = (this.#drainers ??= new DrainList());
+    const wait = new DrainWait(drainers);
+    return suspend(wait, currentScope(), "stream", wait);
   }
 
   /**
-   * Whether `writeEof()` is supported (always, for TCP).
+   * Whether `writeEof()` is supported (TCP, TLS, Unix sockets, Web
+   * streams: always).
    * Mirrors `StreamWriter.can_write_eof()`.
-   * @returns `true`.
+   * @returns `true` if `writeEof()` half-closes.
    */
   canWriteEof(): boolean {
-    return true;
+    return typeof this.#conn.closeWrite === "function";
   }
 
   /**
@@ -335,7 +453,7 @@ export class StreamWriter {
       case "sockname":
         return this.#sockname ??= addressOf(this.#conn, "localAddr");
       case "socket":
-        return this.#conn;
+        return "remoteAddr" in this.#conn ? this.#conn : defaultValue;
       default:
         return defaultValue;
     }
@@ -406,10 +524,10 @@ export class StreamWriter {
     if (this.#activity !== undefined) this.#activity.touch();
     const drainers = this.#drainers;
     if (
-      drainers !== undefined && drainers.size > 0 &&
+      drainers !== undefined && drainers.head !== undefined &&
       this.#tail - this.#head <= this.#low
     ) {
-      drainers.unparkAll();
+      drainers.settleAll(undefined);
     }
     if (this.#head < this.#tail && !this.#aborted) {
       this.#send();
@@ -447,8 +565,8 @@ export class StreamWriter {
   #drop(): void {
     this.#head = this.#tail = 0;
     const drainers = this.#drainers;
-    if (drainers !== undefined && drainers.size > 0) {
-      drainers.rejectAll(
+    if (drainers !== undefined && drainers.head !== undefined) {
+      drainers.settleAll(
         this.#error ??
           new Deno.errors.ConnectionReset("Connection lost: it was aborted"),
       );
@@ -460,15 +578,16 @@ export class StreamWriter {
     this.#connClosed = true;
     this.#state = CLOSED;
     try {
-      this.#conn.close();
+      if (!this.#aborted || !abortSink(this.#conn)) this.#conn.close();
     } catch {
       // Already closed underneath us: nothing left to release.
     }
-    this.#reader._closedLocally();
+    this.#reader?._closedLocally();
     // The socket is released; wait for the operations it cut short to settle
     // so that nothing is left pending once waitClosed() returns.
     Promise.all([
-      this.#reader._idle(),
+      this.#reader?._idle(),
+      sinkClosed(this.#conn),
       this.#whenIdle(),
       this.#shutdown,
     ]).then(() => {
@@ -489,11 +608,11 @@ const POOL_LIMIT = 256;
 const pool: Uint8Array[] = [];
 
 function addressOf(
-  conn: Deno.Conn,
+  conn: WriteSink,
   which: "remoteAddr" | "localAddr",
 ): SocketAddress {
   try {
-    return socketAddress(conn[which]);
+    return socketAddress((conn as Deno.Conn)[which]);
   } catch {
     return socketAddress({ transport: "tcp", hostname: "", port: 0 });
   }

@@ -1,0 +1,159 @@
+// TLS streams: `startServer(…, { tls: { cert, key } })` and
+// `openConnection({ tls })`, with a self-signed certificate for
+// 127.0.0.1/localhost made by `openssl` at test time.
+
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+} from "@std/assert";
+import { openConnection, run, startServer } from "@seed/aio";
+
+const dec = new TextDecoder();
+
+interface Pem {
+  cert: string;
+  key: string;
+}
+
+let made: Promise<Pem> | undefined;
+
+/** A self-signed certificate (not a CA) for localhost and 127.0.0.1. */
+function selfSigned(): Promise<Pem> {
+  return made ??= (async () => {
+    const dir = await Deno.makeTempDir({ prefix: "aio_tls_" });
+    try {
+      const { code, stderr } = await new Deno.Command("openssl", {
+        args: [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:prime256v1",
+          "-nodes",
+          "-keyout",
+          `${dir}/key.pem`,
+          "-out",
+          `${dir}/cert.pem`,
+          "-days",
+          "1",
+          "-subj",
+          "/CN=localhost",
+          "-addext",
+          "subjectAltName=DNS:localhost,IP:127.0.0.1",
+          "-addext",
+          "basicConstraints=critical,CA:FALSE",
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assertEquals(code, 0, dec.decode(stderr));
+      return {
+        cert: await Deno.readTextFile(`${dir}/cert.pem`),
+        key: await Deno.readTextFile(`${dir}/key.pem`),
+      };
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  })();
+}
+
+Deno.test("`startServer` with tls and `openConnection` with tls.caCerts: a line round trip and a half-close", async () => {
+  const { cert, key } = await selfSigned();
+  await run(async () => {
+    await using server = await startServer(async (reader, writer) => {
+      for await (const line of reader) writer.write(line);
+      writer.write("bye\n");
+    }, { port: 0, tls: { cert, key } });
+    const { reader, writer } = await openConnection({
+      hostname: "127.0.0.1",
+      port: server.addr.port,
+      tls: { caCerts: [cert] },
+    });
+    writer.write("hello over TLS\n");
+    assertEquals(dec.decode(await reader.readline()), "hello over TLS\n");
+    // 64 KiB in one write comes back whole.
+    const big = "x".repeat(64 * 1024) + "\n";
+    writer.write(big);
+    await writer.drain();
+    assertEquals(dec.decode(await reader.readline()), big);
+    assert(writer.canWriteEof());
+    writer.writeEof();
+    assertEquals(dec.decode(await reader.readline()), "bye\n");
+    assertEquals((await reader.read()).length, 0);
+    assertEquals(
+      writer.getExtraInfo("socket").constructor.name,
+      "TlsConn",
+    );
+    writer.close();
+    await writer.waitClosed();
+  });
+});
+
+Deno.test("`openConnection` with tls.hostname verifies the certificate for that name", async () => {
+  const { cert, key } = await selfSigned();
+  await run(async () => {
+    await using server = await startServer(async (reader, writer) => {
+      writer.write(await reader.readline());
+    }, { port: 0, tls: { cert, key } });
+    await using conn = await openConnection({
+      hostname: "127.0.0.1",
+      port: server.addr.port,
+      tls: { caCerts: [cert], hostname: "localhost" },
+    });
+    conn.writer.write("by name\n");
+    assertEquals(dec.decode(await conn.reader.readline()), "by name\n");
+  });
+});
+
+Deno.test("`openConnection` with tls: an untrusted or misnamed certificate rejects, and nothing stays open", async () => {
+  const { cert, key } = await selfSigned();
+  const reported: unknown[] = [];
+  await run(async () => {
+    await using server = await startServer(async (reader) => {
+      await reader.read();
+    }, {
+      port: 0,
+      tls: { cert, key },
+      onError: (error) => reported.push(error),
+    });
+    // The system's roots do not include a self-signed certificate.
+    const untrusted = await assertRejects(() =>
+      openConnection({ port: server.addr.port, tls: true })
+    );
+    assertInstanceOf(untrusted, Deno.errors.InvalidData);
+    // Trusted, but issued for other names.
+    await assertRejects(() =>
+      openConnection({
+        port: server.addr.port,
+        tls: { caCerts: [cert], hostname: "example.invalid" },
+      })
+    );
+  });
+  // Each refused handshake failed its handler's read; the server reported
+  // them and served on.
+  assert(reported.length <= 2);
+});
+
+Deno.test("`openConnection` and `startServer` reject bad tls options before opening anything", async () => {
+  await assertRejects(
+    () => openConnection({ port: 1, tls: "yes" as unknown as boolean }),
+    TypeError,
+  );
+  await assertRejects(
+    () => openConnection({ port: 1, tls: { caCert: ["x"] } as never }),
+    TypeError,
+    "tls.caCert",
+  );
+  await assertRejects(
+    () => openConnection({ port: 1, tls: { caCerts: "pem" } as never }),
+    TypeError,
+  );
+  await assertRejects(
+    () => startServer(() => {}, { tls: { cert: "x" } as never }),
+    TypeError,
+    "tls",
+  );
+});
