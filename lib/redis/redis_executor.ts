@@ -132,6 +132,9 @@ const DEFAULTS = {
   offlineMs: 30_000,
 };
 
+/** Most replies taken in one round trip after a blocking pop. */
+const REPLY_BATCH = 256;
+
 /** A call's second look after Redis did not know its job (ms). */
 const LOST_GRACE_MS = 300;
 
@@ -363,17 +366,23 @@ class Engine {
   async readReplies(blocking: Redis): Promise<void> {
     const key = this.keys.reply(this.callerId);
     while (this.blocking === blocking) {
-      let popped: [Uint8Array, Uint8Array] | null;
       try {
-        popped = await blocking.brpopBuffer(key, 0) as
+        const popped = await blocking.brpopBuffer(key, 0) as
           | [Uint8Array, Uint8Array]
           | null;
+        if (popped === null) continue;
+        this.onReply(popped[1]);
+        // More waiting behind it: take a batch in one round trip.
+        const [[, batch]] = await blocking.multi()
+          .lrangeBuffer(key, -REPLY_BATCH, -1)
+          .ltrim(key, 0, -REPLY_BATCH - 1)
+          .exec() as [[Error | null, Uint8Array[]], unknown];
+        // LRANGE lists newest first: the oldest is at the end.
+        for (let i = batch.length - 1; i >= 0; i--) this.onReply(batch[i]);
       } catch {
         if (this.blocking !== blocking) return;
         await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
       }
-      if (popped !== null) this.onReply(popped[1]);
     }
   }
 
@@ -436,35 +445,31 @@ class Engine {
     this.checking = true;
     this.lastCheck = Date.now();
     const calls = [...this.outstanding.values()].filter((call) => call.added);
-    const work = Promise.all(calls.map(async (call) => {
-      const state = await queue.getJobState(call.id);
-      if (call.settled) return;
-      if (state === "unknown" || state === "completed") {
-        // No job, or done with no reply (yet): look again shortly.
-        const t = Date.now();
-        if (call.missingSince === 0) {
-          call.missingSince = t;
-          again = true;
-        } else if (t - call.missingSince >= LOST_GRACE_MS) {
-          call.failWith(
-            new WorkerError(
-              `The job was lost: Redis no longer has job ${call.id} of queue "${this.keys.queue}" (restarted without persistence, flushed or evicted?), so its outcome is unknown`,
-            ),
-            true,
-          );
-        } else again = true;
-      } else if (state === "failed") {
-        const job = await queue.getJob(call.id);
-        if (call.settled) return;
-        const reason = job?.failedReason ?? "unknown reason";
-        const message = /stalled/i.test(reason)
-          ? `The job stalled more often than allowed (its worker died or blocked while running it): ${reason}`
-          : `The job failed in the queue: ${reason}`;
-        call.failWith(new WorkerError(message), false);
-      } else {
-        call.missingSince = 0;
+    const client = this.client!;
+    const work = (async () => {
+      // Replies still waiting to be read: a job Redis no longer has may
+      // have its reply among them, so none is suspected this round.
+      const backlog = await client.llen(this.keys.reply(this.callerId));
+      if (backlog > 0) return;
+      // One pipelined HMGET per job (not a script each): cheap enough to
+      // run every few seconds with thousands of calls in flight.
+      const pipeline = client.pipeline();
+      for (const call of calls) {
+        pipeline.hmget(
+          queue.toKey(call.id),
+          "name",
+          "finishedOn",
+          "failedReason",
+        );
       }
-    })).catch(() => {
+      const results = await pipeline.exec() ?? [];
+      calls.forEach((call, i) => {
+        const [error, fields] = results[i] ?? [null, null];
+        if (error === null && Array.isArray(fields)) {
+          this.checkCall(call, fields as (string | null)[], () => again = true);
+        }
+      });
+    })().catch(() => {
       // Redis went away meanwhile: the next tick or reconnect looks again.
     }).finally(() => {
       this.checking = false;
@@ -480,6 +485,39 @@ class Engine {
       }
     });
     this.track(work);
+  }
+
+  /** One call's job as Redis has it: [name, finishedOn, failedReason]. */
+  checkCall(
+    call: RemoteCall,
+    [name, finishedOn, failedReason]: (string | null)[],
+    again: () => void,
+  ): void {
+    if (call.settled) return;
+    if (name === null || (finishedOn !== null && failedReason === null)) {
+      // No job, or done with no reply (yet): look again shortly.
+      const t = Date.now();
+      if (call.missingSince === 0) {
+        call.missingSince = t;
+        again();
+      } else if (t - call.missingSince >= LOST_GRACE_MS) {
+        call.failWith(
+          new WorkerError(
+            `The job was lost: Redis no longer has job ${call.id} of queue "${this.keys.queue}" (restarted without persistence, flushed or evicted?), so its outcome is unknown`,
+          ),
+          true,
+        );
+      } else again();
+    } else if (finishedOn !== null) {
+      // Failed for good in the engine (our workers reply to their own
+      // failures): a stall, a refused or stopped job.
+      const message = /stalled/i.test(failedReason!)
+        ? `The job stalled more often than allowed (its worker died or blocked while running it): ${failedReason}`
+        : `The job failed in the queue: ${failedReason}`;
+      call.failWith(new WorkerError(message), false);
+    } else {
+      call.missingSince = 0;
+    }
   }
 
   track(promise: Promise<unknown>): void {

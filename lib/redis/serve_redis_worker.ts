@@ -230,10 +230,12 @@ export async function serveRedisWorker(
     message: Reply,
   ): Promise<void> => {
     const key = keys.reply(caller);
-    await client.multi()
+    const results = await client.pipeline()
       .lpush(key, encodeReply(message) as Buffer)
       .pexpire(key, REPLY_TTL_MS)
       .exec();
+    const failed = results?.find(([error]) => error !== null);
+    if (failed !== undefined) throw failed[0];
   };
 
   const processor = async (job: Job): Promise<void> => {
