@@ -46,7 +46,8 @@ const OPTIONS = {
  * @example
  * ```ts
  * import { openUnixConnection, run, startUnixServer } from "@seed/aio";
- * const path = `${await Deno.makeTempDir()}/echo.sock`;
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/echo.sock`;
  * await run(async () => {
  *   await using _server = await startUnixServer(async (reader, writer) => {
  *     writer.write(await reader.readline());
@@ -55,6 +56,7 @@ const OPTIONS = {
  *   conn.writer.write("over a Unix socket\n");
  *   console.log(new TextDecoder().decode(await conn.reader.readline()));
  * });
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function openUnixConnection(

@@ -34,6 +34,10 @@ import {
   StreamWriter,
 } from "./stream_writer.ts";
 
+// ===========================================================================
+// Options and types.
+// ===========================================================================
+
 /** Handles one connection; the server closes it once this returns. */
 export type ConnectionHandler = (
   reader: StreamReader,
@@ -128,6 +132,10 @@ export interface Settings {
   /** Runs once the server is closed (the Unix server removes its socket file). */
   cleanup?: () => void;
 }
+
+// ===========================================================================
+// The Server: accepting, serving each connection, closing.
+// ===========================================================================
 
 // Sets (or, given `only`, clears if still set to it) what wakes a paused
 // accept loop; set in Server's static block.
@@ -573,6 +581,10 @@ export class Server<A extends Deno.Addr = Deno.NetAddr>
   }
 }
 
+// ===========================================================================
+// The accept loop's pause (a wait of its own).
+// ===========================================================================
+
 // The accept loop's pause: woken when a connection ends, the server
 // closes, or `ms` pass.
 class PauseWait extends Wait<void> {
@@ -606,6 +618,10 @@ class PauseWait extends Wait<void> {
 function defaultOnError(error: unknown, context: ServerErrorContext): void {
   console.error(`aio: ${context.message}:`, error);
 }
+
+// ===========================================================================
+// startServer() and the option checks every server shares.
+// ===========================================================================
 
 /**
  * Starts a TCP server that runs `handler(reader, writer)` as a task for

@@ -58,7 +58,8 @@ const OPTIONS = {
  * @example
  * ```ts
  * import { openUnixConnection, run, startUnixServer } from "@seed/aio";
- * const path = `${await Deno.makeTempDir()}/hello.sock`;
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/hello.sock`;
  * await run(async () => {
  *   await using server = await startUnixServer((_reader, writer) => {
  *     writer.write("hello from a Unix socket\n");
@@ -67,6 +68,7 @@ const OPTIONS = {
  *   await using conn = await openUnixConnection({ path });
  *   console.log(new TextDecoder().decode(await conn.reader.readline()));
  * });
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function startUnixServer(

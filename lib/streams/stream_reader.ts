@@ -68,6 +68,10 @@ function lineResult(line: Uint8Array): IteratorResult<Uint8Array> {
   return line.length === 0 ? DONE : { done: false, value: line };
 }
 
+// ===========================================================================
+// The wait of a read.
+// ===========================================================================
+
 // Lets the wait reach the reader's private state (set in a static block).
 let dropWait: (reader: StreamReader, wait: ReadWait) => void;
 
@@ -155,6 +159,10 @@ export class StreamReader {
       reader.#want = 0;
     };
   }
+
+  // ========================================================================
+  // Making a reader; its state; feeding it by hand.
+  // ========================================================================
 
   /**
    * Creates a free-standing reader (see `feedData`); connections make their
@@ -294,6 +302,10 @@ export class StreamReader {
     this.#eof = true;
     this.#wake();
   }
+
+  // ========================================================================
+  // The reads (asyncio's API): each tries at once, else waits.
+  // ========================================================================
 
   /**
    * Reads up to `n` bytes: whatever is buffered, or else waits for the next
@@ -552,6 +564,10 @@ export class StreamReader {
     throw new IncompleteReadError(this.#take(available), null);
   }
 
+  // ========================================================================
+  // Waiting: one wait per read, through suspend().
+  // ========================================================================
+
   // Runs `attempt` now and, while it returns undefined, again each time
   // bytes arrive or the stream ends. The waiting goes through the one wait
   // primitive (kind "stream"), so it is a cancellation point the task tree
@@ -634,6 +650,10 @@ export class StreamReader {
     }
     this.#settle(true, result);
   }
+
+  // ========================================================================
+  // The pump: socket reads into the buffer (or a readInto's target).
+  // ========================================================================
 
   // Starts a socket read unless one is in flight (or the reader is fed).
   #more(): void {
