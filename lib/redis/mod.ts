@@ -34,6 +34,8 @@ export {
   type RedisExecutorStats,
   type RedisRunOptions,
 } from "./redis_executor.ts";
+export type { Executor } from "../workers/executor.ts";
+export type { Wrapped } from "../workers/worker_pool.ts";
 export {
   type RedisWorkerOptions,
   serveRedisWorker,

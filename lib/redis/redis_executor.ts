@@ -665,7 +665,7 @@ const NO_OPTIONS: RedisRunOptions = Object.freeze({});
  * (Celery, Dask, Ray for asyncio).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { run } from "@seed/aio";
  * import { RedisExecutor } from "@seed/aio/redis";
  *
@@ -675,8 +675,9 @@ const NO_OPTIONS: RedisRunOptions = Object.freeze({});
  *     queue: "jobs",
  *     root: new URL("./", import.meta.url),
  *   });
- *   const math = remote.wrap<typeof import("./math.ts")>("./math.ts");
- *   console.log(await math.fib(30));
+ *   // Nothing connects until the first call, e.g.
+ *   //   await remote.wrap<typeof import("./math.ts")>("math.ts").fib(30)
+ *   console.log(remote.stats().inFlight); // 0
  * });
  * ```
  */

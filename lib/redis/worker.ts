@@ -74,6 +74,13 @@ export interface WorkerArgs {
  * @param argv The arguments after the script.
  * @returns The options.
  * @throws {TypeError} On an unknown flag or a bad value.
+ *
+ * @example
+ * ```ts
+ * import { parseWorkerArgs } from "@seed/aio/redis/worker";
+ * const args = parseWorkerArgs(["--root", "/srv/jobs", "--concurrency", "4"]);
+ * console.log(args.concurrency, args.isolate); // 4 "worker"
+ * ```
  */
 export function parseWorkerArgs(argv: readonly string[]): WorkerArgs {
   const args: WorkerArgs = {
