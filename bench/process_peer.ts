@@ -20,7 +20,7 @@
 // aio without a group against raw), and faster than CPython. Medians of the
 // rounds; bounded: 200 commands x 2 workloads x ROUNDS.
 //
-// Run: deno run -A bench/process_peer.ts [--quick]      (python3 optional)
+// Run: deno run -A bench/process_peer.ts [--quick] [--ab]  (python3 optional)
 
 import {
   createSubprocessExec,
@@ -31,6 +31,9 @@ import {
 } from "../mod.ts";
 
 const quick = Deno.args.includes("--quick");
+// --ab: only raw and aio without a group, alternating (aio's own overhead,
+// with nothing forking in between).
+const ab = Deno.args.includes("--ab");
 const N = 200;
 const ROUNDS = quick ? 3 : 7;
 const PAYLOAD = "x".repeat(1024);
@@ -178,6 +181,9 @@ const PEERS = [
   "CPython asyncio",
 ] as const;
 type Peer = typeof PEERS[number];
+const CHOSEN: readonly Peer[] = ab
+  ? ["raw Deno.Command", "aio, no group"]
+  : PEERS;
 const RUNNERS: Record<Peer, (w: Workload) => Promise<number | undefined>> = {
   "raw Deno.Command": (w) => raw(w),
   "raw, detached": (w) => raw(w, true),
@@ -193,10 +199,10 @@ console.log(
 for (const workload of ["true", "echo"] as const) {
   const times = new Map<Peer, number[]>(PEERS.map((p) => [p, []]));
   // One warm-up of each, not counted.
-  for (const peer of PEERS) await RUNNERS[peer](workload);
+  for (const peer of CHOSEN) await RUNNERS[peer](workload);
   for (let round = 0; round < ROUNDS; round++) {
-    for (let i = 0; i < PEERS.length; i++) {
-      const peer = PEERS[(round + i) % PEERS.length];
+    for (let i = 0; i < CHOSEN.length; i++) {
+      const peer = CHOSEN[(round + i) % CHOSEN.length];
       const ms = await RUNNERS[peer](workload);
       if (ms !== undefined) times.get(peer)!.push(ms);
     }
