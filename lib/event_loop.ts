@@ -252,11 +252,13 @@ export class EventLoop {
     if (executor !== undefined && executor !== null) {
       return executor.submit(fn, ...args);
     }
+    // The default executor registers itself when the workers part loads
+    // (every entry point that exports the loop does load it): the core
+    // never imports the workers, so the module graph has no cycle.
     const find = EventLoop._defaultExecutor;
     if (find !== undefined) return find(this).submit(fn, ...args);
-    checkFunction(fn, "runInExecutor()");
-    return import("./workers/to_thread.ts").then(() =>
-      EventLoop._defaultExecutor!(this).submit(fn, ...args)
+    throw new InvalidStateError(
+      "runInExecutor(): no default executor is loaded: import @seed/aio (or @seed/aio/workers), or pass an executor",
     );
   }
 

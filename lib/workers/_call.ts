@@ -8,6 +8,9 @@ import type { CancelledError } from "../errors.ts";
 import type { EventLoop } from "../event_loop.ts";
 import type { Queued } from "./_call_queue.ts";
 import type { Slot } from "./_slot.ts";
+
+/** A pool's worker record, running Calls. */
+export type PoolSlot = Slot<Call>;
 import type { CallMessage, Scalar } from "./_worker_host.ts";
 
 /** What to run: a module export or a function source, with arguments. */
@@ -39,7 +42,7 @@ export class Call extends Wait<unknown> implements Queued {
   /** In the pool's queue (not yet dispatched, not removed). */
   queued = false;
   /** The worker running it; undefined while queued. */
-  slot: Slot | undefined = undefined;
+  slot: PoolSlot | undefined = undefined;
   /** Armed: handed to the pool (counted in its stats). */
   armed = false;
   onAbort: (() => void) | undefined = undefined;
@@ -84,7 +87,7 @@ function isScalar(value: unknown): boolean {
  * bare); otherwise its number, and its text if this worker never saw it.
  */
 export function callMessage(
-  slot: Slot,
+  slot: PoolSlot,
   job: Job,
 ): CallMessage | unknown[] | Scalar {
   const same = job.target !== -1 && job.target === slot.lastTarget &&
@@ -104,7 +107,7 @@ export function callMessage(
 
 /** Records that `job` reached the worker of `slot` (for the next message). */
 export function sent(
-  slot: Slot,
+  slot: PoolSlot,
   job: Job,
   loop: EventLoop | undefined,
 ): void {

@@ -2,7 +2,7 @@
 // TypeErrors and RangeErrors before anything starts.
 
 import { checkOptions, type OptionSpec, show } from "../_core/_checks.ts";
-import type { WorkerPoolOptions, WorkerRunOptions } from "./worker_pool.ts";
+import type { WorkerPoolOptions, WorkerRunOptions } from "./types.ts";
 
 /** The checked options of a pool, defaults filled in. */
 export interface PoolSettings {

@@ -8,7 +8,6 @@
 import { debugRun } from "../_core/_debug.ts";
 import { cancelTimer, now, schedule, type Timer } from "../_core/_timers.ts";
 import type { EventLoop } from "../event_loop.ts";
-import type { Call } from "./_call.ts";
 
 /** @internal What the pool needs of a worker (a subprocess can be one). */
 export interface WorkerLike {
@@ -21,8 +20,8 @@ export interface WorkerLike {
   readonly exited?: Promise<void>;
 }
 
-/** One worker of a pool. */
-export interface Slot {
+/** One worker of a pool; `C` is the call it runs (see _call.ts). */
+export interface Slot<C = unknown> {
   readonly worker: WorkerLike;
   /** Targets (modules, sources) this worker was already sent. */
   readonly known: Set<number>;
@@ -31,7 +30,7 @@ export interface Slot {
   /** The function of the previous call (-1: none). */
   lastTarget: number;
   lastName: string | undefined;
-  call: Call | undefined;
+  call: C | undefined;
   /** Calls sent to it (the worker numbers them the same way). */
   calls: number;
   /** The run of its latest call: where an error outside any call goes. */
@@ -43,10 +42,10 @@ export interface Slot {
 }
 
 /** A fresh record for a worker just started. */
-export function newSlot(
+export function newSlot<C>(
   worker: WorkerLike,
   running: Int32Array | undefined,
-): Slot {
+): Slot<C> {
   return {
     worker,
     known: new Set(),

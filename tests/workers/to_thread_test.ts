@@ -262,7 +262,7 @@ Deno.test("`runInExecutor` on a closed loop is an InvalidStateError", async () =
   assertNoWorkers();
 });
 
-Deno.test("`run()` does not load the worker pool until `runInExecutor` needs the default one", async () => {
+Deno.test("`run()` does not load the worker pool: the workers part registers the default executor when it loads", async () => {
   // A child process: which modules are loaded is per process.
   const lib = new URL("../../lib/", import.meta.url).href;
   const script = await Deno.makeTempFile({ suffix: ".ts" });
@@ -272,10 +272,14 @@ Deno.test("`run()` does not load the worker pool until `runInExecutor` needs the
       `import { run } from "${lib}run.ts";
       import { EventLoop, getRunningLoop } from "${lib}event_loop.ts";
       const before = EventLoop._defaultExecutor === undefined;
+      const refused = await run(() =>
+        getRunningLoop().runInExecutor(undefined, (n: number) => n * 2, 21)
+      ).then(() => "ran", (e) => e.name);
+      await import("${lib}workers/to_thread.ts");
       const value = await run(() =>
         getRunningLoop().runInExecutor(undefined, (n: number) => n * 2, 21)
       );
-      console.log(before, value, EventLoop._defaultExecutor !== undefined);`,
+      console.log(before, refused, value, EventLoop._defaultExecutor !== undefined);`,
     );
     const { code, stdout } = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", ...denoFlags(), script],
@@ -284,8 +288,12 @@ Deno.test("`run()` does not load the worker pool until `runInExecutor` needs the
       signal: AbortSignal.timeout(30_000),
     }).output();
     assertEquals(code, 0);
-    // Not loaded by run() itself; loaded (and registered) on first use.
-    assertEquals(new TextDecoder().decode(stdout).trim(), "true 42 true");
+    // Not loaded by run() itself: without the workers part there is no
+    // default executor (a clear error); loading it registers one.
+    assertEquals(
+      new TextDecoder().decode(stdout).trim(),
+      "true InvalidStateError 42 true",
+    );
   } finally {
     await Deno.remove(script);
   }
