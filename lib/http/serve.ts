@@ -24,6 +24,8 @@ import { nearestNursery, Nursery, type Task } from "../task.ts";
 import { checkPort } from "../streams/open_connection.ts";
 import { InvalidStateError } from "../errors.ts";
 
+// ---- Types -------------------------------------------------------------------
+
 /**
  * Handles one request; like `Deno.ServeHandler`, it gets the `Request` and
  * the connection's info and returns a `Response` (or a promise of one). It
@@ -73,6 +75,8 @@ export interface ServeOptions {
   /** Serve HTTPS with this certificate and key. */
   tls?: ServeTlsOptions;
 }
+
+// ---- Requests in flight ------------------------------------------------------
 
 const SERVING = 0;
 const CLOSING = 1;
@@ -202,6 +206,8 @@ class Finished implements Promise<void> {
     return this.then().finally(onFinally);
   }
 }
+
+// ---- The server --------------------------------------------------------------
 
 /**
  * A running HTTP server made by {@linkcode serve}. It is a task in the scope
@@ -644,6 +650,8 @@ export class HttpServer implements AsyncDisposable {
     }
   }
 }
+
+// ---- Helpers and options -----------------------------------------------------
 
 function where(exchange: Exchange): string {
   try {
