@@ -5,6 +5,7 @@
  * @module
  */
 
+import { timeoutMessage } from "./timeout.ts";
 import { TimeoutError } from "./errors.ts";
 import type { Future } from "./future.ts";
 import { currentScope } from "./_core/_scope.ts";
@@ -162,7 +163,7 @@ class CompletionIterator<T> implements AsyncIterableIterator<Future<T>> {
 
   #timeoutError(): TimeoutError {
     return new TimeoutError(
-      "asCompleted(): timed out before every item was done",
+      timeoutMessage("asCompleted()", "timed out before every item was done"),
     );
   }
 

@@ -101,10 +101,13 @@ export function checkDeadline(ms: unknown, what: string): number {
 }
 
 /** @internal The message of a TimeoutError, saying so when time was virtual. */
-export function timeoutMessage(what: string): string {
+export function timeoutMessage(
+  what: string,
+  detail = "deadline exceeded",
+): string {
   return isVirtualClock()
-    ? `${what}: deadline exceeded (on virtual time: the clock jumped because every task looked blocked; real I/O under withVirtualTime needs autojumpThresholdMs > 0)`
-    : `${what}: deadline exceeded`;
+    ? `${what}: ${detail} (on virtual time: the clock jumped because every task looked blocked; real I/O under withVirtualTime needs autojumpThresholdMs > 0)`
+    : `${what}: ${detail}`;
 }
 
 /** @internal Runs `fn` under a deadline; on expiry throws or returns `undefined`. */
