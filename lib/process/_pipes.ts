@@ -1,8 +1,10 @@
 // A child's pipes as aio streams: its stdout/stderr (Web ReadableStreams)
 // behind a StreamReader, its stdin (a WritableStream) behind a
-// StreamWriter. A small private adapter, until the streams part offers
-// `StreamReader.from(readable)` / `StreamWriter.from(writable)`: each side
-// gets the `read(p)` / `write(p)` shape a socket has.
+// StreamWriter. Like `StreamReader.from(readable)` /
+// `StreamWriter.from(writable)`, with what a child's pipes also need: when
+// the run ends, a pipe nobody read to its end is cancelled, and stdin is
+// aborted rather than closed (a close would wait on a child that may never
+// read), so that no resource outlives the run.
 
 import { StreamReader } from "../streams/stream_reader.ts";
 import { StreamWriter } from "../streams/stream_writer.ts";
@@ -95,10 +97,5 @@ export function pipeReader(
 
 /** A StreamWriter over a child's stdin pipe. */
 export function pipeWriter(stream: WritableStream<Uint8Array>): StreamWriter {
-  const sink = new PipeSink(stream);
-  return new StreamWriter(
-    sink as unknown as Deno.Conn,
-    new StreamReader(),
-    undefined,
-  );
+  return new StreamWriter(new PipeSink(stream), undefined, undefined);
 }
