@@ -11,6 +11,7 @@ import {
 import {
   announce,
   denoFlags,
+  DotRows,
   forcedChoice,
   jsrSpecifiers,
   outcome,
@@ -444,4 +445,15 @@ Deno.test("deno test --doc, as the suite runs it, fails on a broken block in doc
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("DotRows joins the dot reporter's one-dot lines into rows", () => {
+  const rows = new DotRows();
+  const out = rows.push(".\n.\n") + rows.push("!\n.") +
+    rows.push("\nok | 4 passed\n") +
+    rows.push(".\n".repeat(81)) + rows.end();
+  assertEquals(
+    out,
+    `..!.\nok | 4 passed\n${".".repeat(80)}\n.\n`,
+  );
 });

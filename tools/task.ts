@@ -474,6 +474,55 @@ export function outcome(
   return code === 130 || code === 143 || signalled ? "interrupted" : "failed";
 }
 
+/**
+ * Off a terminal, deno's dot reporter puts each dot on a line of its own;
+ * this joins them into rows of 80. Other lines pass through unchanged.
+ */
+export class DotRows {
+  #pending = "";
+  #row = 0;
+
+  /**
+   * Takes the next piece of output.
+   *
+   * @param text Output as it arrives (any chunking).
+   * @returns What to write now.
+   */
+  push(text: string): string {
+    this.#pending += text;
+    let out = "";
+    let end;
+    while ((end = this.#pending.indexOf("\n")) >= 0) {
+      const line = this.#pending.slice(0, end);
+      this.#pending = this.#pending.slice(end + 1);
+      if (/^[.!,]$/.test(line)) {
+        out += line;
+        if (++this.#row === 80) {
+          out += "\n";
+          this.#row = 0;
+        }
+        continue;
+      }
+      if (this.#row > 0) out += "\n";
+      this.#row = 0;
+      out += `${line}\n`;
+    }
+    return out;
+  }
+
+  /**
+   * Ends the output.
+   *
+   * @returns What is left to write.
+   */
+  end(): string {
+    const out = (this.#row > 0 ? "\n" : "") + this.#pending;
+    this.#pending = "";
+    this.#row = 0;
+    return out;
+  }
+}
+
 async function runStep(step: Step, forwarder: Forwarder): Promise<number> {
   if (step.note) console.error(step.note);
   // Piped only off a terminal (CI): there the closing counts are repeated
@@ -493,10 +542,14 @@ async function runStep(step: Step, forwarder: Forwarder): Promise<number> {
     let tail = "";
     if (pipe) {
       const decoder = new TextDecoder();
+      const encoder = new TextEncoder();
+      const dots = new DotRows();
       for await (const chunk of child.stdout) {
-        await Deno.stdout.write(chunk);
-        tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4096);
+        const text = decoder.decode(chunk, { stream: true });
+        await Deno.stdout.write(encoder.encode(dots.push(text)));
+        tail = (tail + text).slice(-4096);
       }
+      await Deno.stdout.write(encoder.encode(dots.end()));
     }
     const { code } = await child.status;
     const summary = pipe ? testSummary(tail) : undefined;
