@@ -122,6 +122,10 @@ export class TerminatingWorkers {
       );
     });
     this.#warnings.set(timer, loop);
+    // Never outlive the run, whether or not the pool is still attached.
+    loop._addCleanup(() => {
+      if (this.#warnings.delete(timer)) cancelTimer(timer);
+    });
   }
 
   /** How many may still be running (checked now). */
