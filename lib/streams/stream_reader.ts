@@ -698,12 +698,13 @@ export class StreamReader {
   // buffered (doubling as the bytes come), never by the count the peer
   // announced.
   #makeRoom(bytes: ByteBuffer): void {
-    const capacity = bytes.buf.length || INITIAL_CAPACITY;
-    let need = capacity >> 2;
+    let need = (bytes.buf.length || INITIAL_CAPACITY) >> 2;
     const want = this.#want;
     if (want > need) {
-      const grown = bytes.size > capacity ? bytes.size : capacity;
-      need = want < grown ? want : grown;
+      // At most as much again as is buffered: a peer that trickles bytes
+      // cannot make the buffer double per read.
+      const size = bytes.size;
+      if (size > need) need = want < size ? want : size;
     }
     bytes.reserve(need);
   }
