@@ -2,6 +2,7 @@
 // futures) into something awaitable in a scope, in one place; and reporting
 // the errors of those items that nobody can receive.
 
+import { reportError } from "./_report.ts";
 import { Future, FutureState } from "../future.ts";
 import { currentScope, type Scope } from "./_scope.ts";
 import { waitPromise } from "./_trap.ts";
@@ -49,22 +50,7 @@ interface LoopLike {
   _addCleanup?(cleanup: () => void): void;
 }
 
-/**
- * Reports an error no caller can receive to the loop of `scope` (its
- * exception handler, else stderr), exactly once per call.
- */
-export function reportError(
-  error: unknown,
-  message: string,
-  scope: Scope | undefined = currentScope(),
-): void {
-  const loop = scope?.loop as LoopLike | undefined;
-  if (loop?.callExceptionHandler !== undefined) {
-    loop.callExceptionHandler(error, { message });
-  } else {
-    console.error(`aio: ${message}:`, error);
-  }
-}
+export { reportError };
 
 const NEVER_RETRIEVED = "Future exception was never retrieved";
 
