@@ -159,15 +159,7 @@ export class Future<T = unknown> implements Promise<T> {
       );
     }
     if (this.#state !== PENDING) {
-      try {
-        callback(this);
-      } catch (error) {
-        reportError(
-          error,
-          `Exception in done callback of ${this.describe()}`,
-          this._reportScope(),
-        );
-      }
+      this.#call(callback as (future: unknown) => void);
       return;
     }
     (this.#callbacks ??= []).push(callback as (future: unknown) => void);
@@ -245,17 +237,7 @@ export class Future<T = unknown> implements Promise<T> {
           callback.onDone();
           continue;
         }
-        try {
-          callback(this);
-        } catch (error) {
-          // A throwing callback is reported once and never stops the others
-          // (asyncio: "Exception in callback").
-          reportError(
-            error,
-            `Exception in done callback of ${this.describe()}`,
-            this._reportScope(),
-          );
-        }
+        this.#call(callback);
       }
     }
   }
@@ -264,6 +246,20 @@ export class Future<T = unknown> implements Promise<T> {
   _onAwaiterCancelled(error: CancelledError): Promise<void> {
     this.cancel(error.reason);
     return Promise.resolve();
+  }
+
+  // A throwing callback is reported once and never stops the others
+  // (asyncio: "Exception in callback").
+  #call(callback: (future: unknown) => void): void {
+    try {
+      callback(this);
+    } catch (error) {
+      reportError(
+        error,
+        `Exception in done callback of ${this.describe()}`,
+        this._reportScope(),
+      );
+    }
   }
 
   /** @internal The scope whose run hears this future's stray errors. */
