@@ -60,10 +60,11 @@ export interface SubprocessOptions {
    * Start the child in a session and process group of its own (default
    * `true`), so that stopping it also stops the commands it started. With
    * `false` the child stays in this process's group: signals reach only
-   * the child, and a terminal's Ctrl-C reaches it directly. Deno starts a
-   * child of its own group with `fork` rather than `posix_spawn`, which
-   * costs about a millisecond more per process: `false` is for fanning out
-   * many short commands that start nothing themselves.
+   * the child, and a terminal's Ctrl-C reaches it directly. A group of its
+   * own costs more to start (through `setsid`, or Deno's `detached`, which
+   * forks): `false` is for fanning out many short commands that start
+   * nothing themselves. Signalling a group needs `--allow-run` without a
+   * list (`Deno.kill`); with a list, signals reach only the child.
    */
   processGroup?: boolean;
   /** The `limit` of the stdout/stderr readers (default 64 KiB). */

@@ -386,6 +386,10 @@ Deno.test("`processGroup: false` keeps the child in this process's group; signal
     own.terminate();
     assertEquals(await own.wait(), -15);
     const grouped = await createSubprocessExec("sleep", [uniqueSleep()]);
+    // Its own group (made by `setsid` as it starts, or before Deno's exec).
+    for (let i = 0; i < 100 && pgid(grouped.pid) !== String(grouped.pid); i++) {
+      await sleep(10);
+    }
     assertEquals(pgid(grouped.pid), String(grouped.pid));
     grouped.kill();
     assertEquals(await grouped.wait(), -9);
@@ -396,4 +400,26 @@ Deno.test("`processGroup: false` keeps the child in this process's group; signal
     });
     assertEquals(result.stdout, "fast\n");
   });
+});
+
+Deno.test("without PATH access (no `setsid` fast path), children still get a group of their own (Deno's detached)", async () => {
+  const marker = uniqueSleep();
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-run", // but no --allow-env: PATH cannot be read, no `setsid`
+      ...(await import("../_helpers.ts")).denoFlags(),
+      new URL("./_fallback_child.ts", import.meta.url).pathname,
+      marker,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(output.stderr);
+  assertEquals(
+    new TextDecoder().decode(output.stdout),
+    "TimeoutError\n0\n",
+    err,
+  );
+  assertEquals(pgrep(`sleep ${marker}`), []);
 });
