@@ -19,6 +19,7 @@ import {
   WorkerError,
 } from "@seed/aio";
 import { RedisExecutor } from "@seed/aio/redis";
+import { withVirtualTime } from "@seed/aio/testing";
 import {
   alive,
   JOBS,
@@ -110,6 +111,11 @@ Deno.test({
         assertEquals(cause.message, "over quota");
         assertEquals(cause.code, "E_QUOTA");
         assert(cause.stack!.includes("jobs.ts"), cause.stack);
+        await assertRejects(
+          () => remote.run(JOBS, "echo", [() => 1]),
+          TypeError,
+          "cannot send the arguments",
+        );
         await assertRejects(
           () => remote.run(JOBS, "nope"),
           TypeError,
@@ -513,7 +519,6 @@ async function throughRestart(
         url: redis.url,
         queue: "q",
         root: ROOT,
-        checkMs: 500,
       });
       await taskGroup(async (tg) => {
         for (let i = 0; i < n; i++) {
@@ -685,6 +690,38 @@ Deno.test({
         assert(executor.stats().connected);
       });
       assertEquals(remote!.stats().connected, false);
+    } finally {
+      await worker.stop();
+      await redis.stop();
+      await Deno.remove(marker);
+    }
+  },
+});
+
+Deno.test({
+  name: "virtual time does not jump while a `RedisExecutor` call is in flight",
+  ignore,
+  async fn() {
+    const redis = await RedisServer.start();
+    const worker = await WorkerProcess.start(redis.url, "q");
+    const marker = await markerFile();
+    try {
+      await withVirtualTime(async (clock) => {
+        await run(async () => {
+          await using remote = new RedisExecutor({
+            url: redis.url,
+            queue: "q",
+            root: ROOT,
+          });
+          // 300 ms of real work under a 60 s virtual timeout: the clock waits.
+          const value = await timeout(
+            60_000,
+            () => remote.run(JOBS, "hold", [marker, 300]),
+          );
+          assertEquals(value, "done");
+        });
+        assert(clock.elapsed < 60_000);
+      });
     } finally {
       await worker.stop();
       await redis.stop();
