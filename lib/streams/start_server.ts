@@ -300,12 +300,14 @@ export class Server<A extends Deno.Addr = Deno.NetAddr>
    *     for await (const line of reader) writer.write(line);
    *     writer.write("goodbye\n"); // the loop ended: the server is closing
    *   }, { port: 0, gracePeriodMs: 60_000 });
-   *   const { reader } = await openConnection(server.addr);
-   *   while (server.activeConnections === 0) await new Promise((r) => setTimeout(r, 5));
+   *   const { reader, writer } = await openConnection(server.addr);
+   *   writer.write("hello\n");
+   *   await reader.readline(); // the echo: the handler is in its loop
    *   server.close();
    *   server.closeClients(); // no need to sit out the 60 s grace period
    *   console.log(new TextDecoder().decode(await reader.readline())); // "goodbye\n"
    *   await server.closed;
+   *   writer.close();
    * });
    * ```
    */
@@ -318,6 +320,22 @@ export class Server<A extends Deno.Addr = Deno.NetAddr>
    * for them: their handlers' reads see the end of the stream and their
    * writes fail. Does not stop accepting (see `close()`).
    * Mirrors `Server.abort_clients()` (Python 3.13).
+   *
+   * @example
+   * ```ts
+   * import { openConnection, run, startServer } from "@seed/aio";
+   * await run(async () => {
+   *   await using server = await startServer(async (reader, writer) => {
+   *     writer.write("ready\n");
+   *     await reader.read(); // waits for the end of the stream
+   *   }, { port: 0 });
+   *   const { reader, writer } = await openConnection(server.addr);
+   *   await reader.readline(); // "ready\n": the handler is reading
+   *   server.abortClients();
+   *   console.log((await reader.read()).length); // 0: the server cut it
+   *   writer.close();
+   * });
+   * ```
    */
   abortClients(): void {
     for (const live of this.#live) live.writer._abort();
