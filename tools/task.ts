@@ -417,6 +417,9 @@ const STOPPING: ReadonlySet<Deno.Signal> = new Set([
   "SIGHUP",
 ]);
 
+/** The same signal again within this many ms is the same event, delivered twice. */
+const SAME_SIGNAL_MS = 250;
+
 const SIGNAL_NUMBERS: Record<string, number> = {
   SIGHUP: 1,
   SIGINT: 2,
@@ -433,12 +436,21 @@ class Forwarder {
   /** The first stopping signal received, if any. */
   stopped: Deno.Signal | undefined;
   #listeners: [Deno.Signal, () => void][] = [];
+  #last = new Map<Deno.Signal, number>();
 
   install(): void {
     if (Deno.build.os === "windows") return;
     for (const signal of FORWARDED_SIGNALS) {
       const listener = (): void => {
         if (STOPPING.has(signal)) this.stopped ??= signal;
+        // A terminal's Ctrl-C reaches this runner twice: from the terminal
+        // and passed on by `deno task` above it. Pass one on; a second
+        // Ctrl-C a person types (which forces a script out) comes later.
+        const now = performance.now();
+        if (now - (this.#last.get(signal) ?? -Infinity) < SAME_SIGNAL_MS) {
+          return;
+        }
+        this.#last.set(signal, now);
         try {
           this.child?.kill(signal);
         } catch {
