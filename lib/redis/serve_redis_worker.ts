@@ -400,6 +400,9 @@ export async function serveRedisWorker(
       maxStalledCount: options.maxStalledCount ?? 1,
       skipVersionCheck: true,
       autorun: false,
+      // Seconds an idle worker blocks for new jobs: also how late a retry
+      // with a backoff delay may start (BullMQ's default is 5).
+      drainDelay: 1,
     });
     worker.on("error", (error: Error) => {
       lastError = error;

@@ -729,3 +729,38 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "`RedisExecutor` attempts retries a job whose function threw; only the last error reaches the caller",
+  ignore,
+  async fn() {
+    const redis = await RedisServer.start();
+    const worker = await WorkerProcess.start(redis.url, "q");
+    const once = await markerFile();
+    const twice = await markerFile();
+    try {
+      await run(async () => {
+        await using retrying = new RedisExecutor({
+          url: redis.url,
+          queue: "q",
+          root: ROOT,
+          attempts: 3,
+          backoff: 10,
+        });
+        assertEquals(await retrying.run(JOBS, "flaky", [twice, 2]), 2);
+        await assertRejects(
+          () => retrying.run(JOBS, "flaky", [once, 5]),
+          RangeError,
+          "attempt 3",
+        );
+        assertEquals(markerPids(once).length, 3);
+      });
+    } finally {
+      await worker.stop();
+      await redis.stop();
+      await Deno.remove(once);
+      await Deno.remove(twice);
+    }
+  },
+});
