@@ -64,9 +64,9 @@ export function describeWait(record: WaitRecord): string {
     case "remote":
       return describeDetail(detail) ?? "a remote call";
     case "stream":
-      return "a stream read or write";
+      return describeDetail(detail) ?? "a stream read or write";
     case "http":
-      return "an HTTP request";
+      return describeDetail(detail) ?? "an HTTP request";
     case "signal":
       return "a signal";
     case "future":
