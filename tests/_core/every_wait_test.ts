@@ -46,7 +46,7 @@ Deno.test("every kind of wait is seen: readline, a worker call and a lock each s
   }, { debug: { blockedThresholdMs: 10_000 } });
   const line = (name: string): string =>
     tree.split("\n").find((l) => l.includes(`── ${name} `)) ?? "";
-  assertMatch(line("reader"), /stream/);
+  assertMatch(line("reader"), /readline/);
   assertMatch(line("worker"), /worker call|busy/);
   assertMatch(line("locker"), /lock/);
 });
