@@ -216,6 +216,12 @@ function hasDotDot(path: string): boolean {
   });
 }
 
+/** ioredis' wait for a closing socket before destroying it. */
+const DISCONNECT_TIMEOUT_MS = 50;
+
+/** How long to wait after disconnecting so that ioredis' timers are done. */
+export const DISCONNECT_SETTLE_MS: number = DISCONNECT_TIMEOUT_MS + 10;
+
 /** Options for every ioredis client made here. */
 export function clientOptions(): RedisOptions {
   return {
@@ -225,6 +231,9 @@ export function clientOptions(): RedisOptions {
     enableOfflineQueue: true,
     retryStrategy: (times: number) => Math.min(50 * times, 500),
     lazyConnect: false,
+    // ioredis leaves a timer of this length behind when it disconnects a
+    // socket that never opened: keep it short (see DISCONNECT_SETTLE_MS).
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   };
 }
 

@@ -31,6 +31,7 @@ import {
   checkRedisUrl,
   connect,
   decodeReply,
+  DISCONNECT_SETTLE_MS,
   encodeArgs,
   type JobData,
   Keys,
@@ -318,7 +319,6 @@ class Engine {
     this.queue.on("error", onError);
     this.replies = this.readReplies(blocking);
     this.ticker = setInterval(() => this.tick(), this.heartbeatMs);
-    Deno.unrefTimer(this.ticker!);
   }
 
   /** Closes the connections (the executor may open them again later). */
@@ -358,9 +358,11 @@ class Engine {
     await within(queue.close(), 500);
     blocking.disconnect();
     client.disconnect();
-    await replies;
+    // A BRPOP queued while Redis was unreachable is never settled by
+    // ioredis' disconnect(): do not wait for it long.
+    await within(replies, 200);
     // ioredis ends its sockets on a later turn.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setTimeout(resolve, DISCONNECT_SETTLE_MS));
   }
 
   async readReplies(blocking: Redis): Promise<void> {
@@ -421,7 +423,7 @@ class Engine {
     ) {
       const error = new WorkerError(
         `Redis at ${showUrl(this.url)} has been unreachable for ${
-          Math.round((t - this.downSince) / 1000)
+          ((t - this.downSince) / 1000).toFixed(1)
         } s${
           this.lastError !== undefined ? ` (${this.lastError.message})` : ""
         }: the call's outcome is unknown`,

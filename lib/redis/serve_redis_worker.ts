@@ -25,6 +25,7 @@ import {
   checkRedisUrl,
   connect,
   decodeArgs,
+  DISCONNECT_SETTLE_MS,
   encodeReply,
   type JobData,
   Keys,
@@ -441,6 +442,6 @@ export async function serveRedisWorker(
     workerConnection.disconnect();
     client.disconnect();
     scope.close();
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setTimeout(resolve, DISCONNECT_SETTLE_MS));
   }
 }

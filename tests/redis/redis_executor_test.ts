@@ -22,6 +22,7 @@ import { RedisExecutor } from "@seed/aio/redis";
 import { withVirtualTime } from "@seed/aio/testing";
 import {
   alive,
+  freePort,
   JOBS,
   markerPids,
   redisMissing,
@@ -763,4 +764,27 @@ Deno.test({
       await Deno.remove(twice);
     }
   },
+});
+
+Deno.test("`RedisExecutor` calls fail with WorkerError when Redis stays unreachable past offlineMs", async () => {
+  const port = freePort(); // nothing listens there
+  await run(async () => {
+    await using remote = new RedisExecutor({
+      url: `redis://127.0.0.1:${port}`,
+      queue: "q",
+      root: ROOT,
+      offlineMs: 300,
+      heartbeatMs: 100,
+    });
+    const t0 = performance.now();
+    const error = await assertRejects(
+      () => remote.run(JOBS, "add", [1, 2]),
+      WorkerError,
+      "unreachable",
+    );
+    assert(error.message.includes(String(port)), error.message);
+    assert(performance.now() - t0 < 5000);
+    assertEquals(remote.stats().lost, 1);
+    assertEquals(remote.stats().connected, false);
+  });
 });
