@@ -45,6 +45,7 @@ Deno.test({
       "--concurrency",
       "2",
     ]);
+    const marker = await markerFile();
     try {
       await run(async () => {
         await using remote = new RedisExecutor({
@@ -60,10 +61,22 @@ Deno.test({
         assertEquals(await jobs.echo(value), value);
         assert((await jobs.pid()) !== Deno.pid);
         assertEquals(remote.stats().completed, 3);
+        // Checked against Redis every 100 ms, a job running for a second
+        // is seen alive each time (never taken for lost).
+        await using watched = new RedisExecutor({
+          url: redis.url,
+          queue: "q",
+          root: ROOT,
+          checkMs: 100,
+          heartbeatMs: 50,
+        });
+        assertEquals(await watched.run(JOBS, "hold", [marker, 1000]), "done");
+        assertEquals(watched.stats().lost, 0);
       });
     } finally {
       const status = await worker.stop();
       await redis.stop();
+      await Deno.remove(marker);
       assertEquals(status.code, 0);
     }
   },
