@@ -6,8 +6,9 @@
 // Peers, interleaved round by round (the order rotates each round):
 //   - raw:      `new Deno.Command(...).spawn().output()` (no process group,
 //               no scope), and the same with `detached: true` (a session
-//               and process group of its own, as aio starts every child:
-//               Deno then forks instead of posix_spawn, see bench/README.md);
+//               and process group of its own: Deno then forks instead of
+//               posix_spawn; aio gets its group through `setsid` where it
+//               may, see bench/README.md);
 //   - aio run:  `runProcess(cmd, args, { capture })` (own process group,
 //               registered with its scope and run, a cancellable wait);
 //   - aio exec: `createSubprocessExec(...)` then `wait()` / `communicate()`
@@ -16,8 +17,7 @@
 //   - CPython:  `asyncio.create_subprocess_exec` + `wait()` / `communicate()`
 //               in a python3 child this bench starts (it times itself, so
 //               its interpreter start-up is not counted).
-// Target: aio at most 1.15x raw (like for like: aio against raw detached,
-// aio without a group against raw), and faster than CPython. Medians of the
+// Target: aio at most 1.15x raw, and faster than CPython. Medians of the
 // rounds; bounded: 200 commands x 2 workloads x ROUNDS.
 //
 // Run: deno run -A bench/process_peer.ts [--quick] [--ab]  (python3 optional)
