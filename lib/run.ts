@@ -9,12 +9,7 @@ import { InvalidStateError, isCancelled } from "./errors.ts";
 import { FutureState } from "./future.ts";
 import { currentScope, Scope } from "./_core/_scope.ts";
 import { checkFunction, show } from "./_core/_checks.ts";
-import {
-  Nursery,
-  type Task,
-  type TaskFunction,
-  type TaskObserver,
-} from "./task.ts";
+import { Nursery, type Task, type TaskFunction } from "./task.ts";
 import { EventLoop, getRunningLoop } from "./event_loop.ts";
 import { checkInstrumentOptions, startInstruments } from "./_core/_debug.ts";
 import { formatTaskTree, taskTree } from "./task_tree.ts";

@@ -200,6 +200,7 @@ await run(async () => {
 Deno.test("debug mode blames the task that blocked, not the one awaiting it, and calls a forgotten sleep a sleep", async () => {
   const warnings: DebugWarning[] = [];
   await run(async () => {
+    // deno-lint-ignore require-await
     const forgetful = createTask(async () => {
       sleep(50); // the missing await
     }, { name: "forgetful" });

@@ -20,7 +20,6 @@ import {
   taskGroup,
   TaskGroupError,
   timeout,
-  TimeoutError,
 } from "@seed/aio";
 import { pendingTimers } from "../lib/_core/_timers.ts";
 import { caught, deferred } from "./_helpers.ts";

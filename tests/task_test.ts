@@ -359,15 +359,16 @@ Deno.test("a task whose function returns a Future is cancelled through it", asyn
 
 Deno.test("two tasks awaiting each other get InvalidStateError instead of hanging", async () => {
   await run(async () => {
-    let b!: Task<unknown>;
+    const tasks: Task<unknown>[] = [];
     const a = createTask(async () => {
       await sleep(1);
-      return await b;
+      return await tasks[0];
     }, { name: "a" });
-    b = createTask(async () => {
+    const b = createTask(async () => {
       await sleep(1);
       return await a;
     }, { name: "b" });
+    tasks.push(b);
     const outcomes = await Promise.allSettled([a, b]);
     for (const outcome of outcomes) {
       assertEquals(outcome.status, "rejected");
