@@ -110,6 +110,29 @@ export function timeoutMessage(
     : `${what}: ${detail}`;
 }
 
+// The deadline of each timeout scope (a deadline is a field of the cancel
+// scope, as in Trio; kept aside so that the scopes of tasks stay small).
+const deadlines = new WeakMap<Scope, DeadlineScope>();
+
+/**
+ * @internal The earliest deadline of the timeouts around `scope` (up to the
+ * nearest shield), on aio's clock; `Infinity` for none. Work sent elsewhere
+ * (a remote executor) carries it along.
+ */
+export function currentDeadline(
+  scope: Scope | undefined = currentScope(),
+): number {
+  let earliest = Infinity;
+  for (let s = scope; s !== undefined; s = s.parent) {
+    const timed = deadlines.get(s);
+    if (timed !== undefined && timed.deadline < earliest) {
+      earliest = timed.deadline;
+    }
+    if (s.shielded) break;
+  }
+  return earliest;
+}
+
 /** @internal Runs `fn` under a deadline; on expiry throws or returns `undefined`. */
 export async function withDeadline<T>(
   deadline: number,
@@ -120,6 +143,7 @@ export async function withDeadline<T>(
   const parent = currentScope();
   const scope = new Scope(parent, parent?.task, what);
   const timeoutScope = new DeadlineScope(scope, deadline);
+  deadlines.set(scope, timeoutScope);
   // Debug mode names the line that started the timed work if it runs late.
   const site = debugRun(parent) === undefined ? undefined : new Error().stack;
   let value: T;

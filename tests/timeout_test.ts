@@ -464,3 +464,23 @@ Deno.test("`timeout` in debug mode warns about a body that ran past its deadline
     /moveOnAfter\(\) in Task "main".*timeout_test\.ts:\d+:\d+ kept running past its deadline/,
   );
 });
+
+Deno.test("`currentDeadline()` is the earliest deadline of the timeouts around, stopped by a shield", async () => {
+  const { currentDeadline } = await import("../lib/timeout.ts");
+  const { shield } = await import("@seed/aio");
+  await run(async () => {
+    assertEquals(currentDeadline(), Infinity);
+    await timeout(5_000, async (outer) => {
+      await timeout(60_000, async () => {
+        // The inner deadline is later: the outer one still binds.
+        assertEquals(currentDeadline(), outer.deadline);
+        await shield(() => {
+          assertEquals(currentDeadline(), Infinity);
+        }, { wait: true });
+      });
+      await timeout(10, (inner) => {
+        assertEquals(currentDeadline(), inner.deadline);
+      });
+    });
+  });
+});

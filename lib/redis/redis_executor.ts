@@ -12,6 +12,7 @@
  * @module
  */
 
+import { currentDeadline } from "../timeout.ts";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { CancelledError, InvalidStateError } from "../errors.ts";
@@ -97,8 +98,9 @@ export interface RedisRunOptions {
   /**
    * An absolute deadline on `getRunningLoop().time()`'s scale: it travels
    * with the job (as wall-clock time), and a worker refuses a job whose
-   * deadline has passed and stops one that runs past it. The caller's own
-   * `timeout()` should enclose the call.
+   * deadline has passed and stops one that runs past it. The deadlines of
+   * the `timeout()`s around the call travel the same way (the earliest
+   * wins), so this is only needed for a deadline of the job's own.
    */
   deadline?: number;
 }
@@ -952,10 +954,11 @@ export class RedisExecutor implements Executor, AsyncDisposable {
         ),
       );
     }
+    // The earlier of the explicit deadline and the timeouts around the
+    // caller travels as an absolute wall-clock time.
+    const until = Math.min(options.deadline ?? Infinity, currentDeadline());
     let deadline = 0;
-    if (options.deadline !== undefined && options.deadline !== Infinity) {
-      deadline = Date.now() + (options.deadline - now());
-    }
+    if (until !== Infinity) deadline = Date.now() + (until - now());
     const data: JobData = {
       v: 1,
       c: engine.callerId,
