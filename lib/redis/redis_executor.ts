@@ -45,6 +45,8 @@ import {
   within,
 } from "./_protocol.ts";
 
+// ---- Types -------------------------------------------------------------------
+
 /** Options for {@linkcode RedisExecutor}. */
 export interface RedisExecutorOptions {
   /** The Redis server: `redis://[user:password@]host:port/db`, or `rediss://` for TLS. Default `redis://127.0.0.1:6379`. */
@@ -125,6 +127,8 @@ export interface RedisExecutorStats {
   connected: boolean;
 }
 
+// ---- Defaults and option checks ----------------------------------------------
+
 const DEFAULTS = {
   url: "redis://127.0.0.1:6379",
   queue: "aio",
@@ -176,6 +180,8 @@ const OPTIONS = {
   offlineMs: positive,
 } as const;
 
+// ---- A remote call: the caller's wait ----------------------------------------
+
 /** One call: the wait its caller is suspended on, and its job. */
 class RemoteCall extends Wait<unknown> {
   /** The job was added (Redis has it, or had it). */
@@ -224,6 +230,8 @@ class RemoteCall extends Wait<unknown> {
     this.fail(error);
   }
 }
+
+// ---- The engine: connections, replies, checks --------------------------------
 
 /** The executor's connections and bookkeeping (RedisExecutor is its face). */
 class Engine {
@@ -637,6 +645,8 @@ class Engine {
     return `${this.callerId}-${++this.seq}`;
   }
 }
+
+// ---- The executor ------------------------------------------------------------
 
 const NO_OPTIONS: RedisRunOptions = Object.freeze({});
 
