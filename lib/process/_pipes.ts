@@ -90,6 +90,7 @@ export function pipeReader(
   limit: number | undefined,
 ): { reader: StreamReader; source: PipeSource } {
   const reader = new StreamReader(limit === undefined ? undefined : { limit });
+  reader._waitKind = "process";
   const source = new PipeSource(stream);
   reader._attach(source, undefined);
   return { reader, source };

@@ -148,6 +148,12 @@ export class StreamReader {
   #attempt: (() => unknown) | undefined;
   #want = 0;
   readonly #limit: number;
+  /**
+   * @internal What its waits are to debug mode and virtual time: a child
+   * process's pipe is real work ("process"), which the virtual clock must
+   * not jump past.
+   */
+  _waitKind: "stream" | "process" = "stream";
   #idle: PromiseWithResolvers<void> | undefined;
 
   static {
@@ -609,7 +615,7 @@ export class StreamReader {
     const wait = new ReadWait(this, what);
     this.#kind = kind;
     this.#wait = wait;
-    const promise = suspend(wait, currentScope(), "stream", wait);
+    const promise = suspend(wait, currentScope(), this._waitKind, wait);
     if (this.#wait === wait) this.#more();
     return promise as Promise<T>;
   }
