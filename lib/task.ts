@@ -354,7 +354,7 @@ export class Nursery implements ScopeNursery {
       });
     }
     const wait = new JoinWait(this);
-    return suspend(wait, scope, "group", this.scope);
+    return suspend(wait, scope, "group", this.scope, true);
   }
 
   /** @internal */
@@ -368,10 +368,6 @@ export class Nursery implements ScopeNursery {
 class JoinWait extends Wait<void> {
   constructor(readonly nursery: Nursery) {
     super();
-  }
-
-  override get shielded(): boolean {
-    return true;
   }
 
   override arm(): void {

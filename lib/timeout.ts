@@ -72,6 +72,7 @@ class DeadlineScope implements TimeoutScope {
       );
     }
     this.#deadline = deadline;
+    this.#scope.deadline = deadline;
     if (this.#timer !== undefined) cancelTimer(this.#timer);
     this.#timer = undefined;
     if (deadline === Infinity) return;
@@ -110,10 +111,6 @@ export function timeoutMessage(
     : `${what}: ${detail}`;
 }
 
-// The deadline of each timeout scope (a deadline is a field of the cancel
-// scope, as in Trio; kept aside so that the scopes of tasks stay small).
-const deadlines = new WeakMap<Scope, DeadlineScope>();
-
 /**
  * @internal The earliest deadline of the timeouts around `scope` (up to the
  * nearest shield), on aio's clock; `Infinity` for none. Work sent elsewhere
@@ -124,10 +121,7 @@ export function currentDeadline(
 ): number {
   let earliest = Infinity;
   for (let s = scope; s !== undefined; s = s.parent) {
-    const timed = deadlines.get(s);
-    if (timed !== undefined && timed.deadline < earliest) {
-      earliest = timed.deadline;
-    }
+    if (s.deadline < earliest) earliest = s.deadline;
     if (s.shielded) break;
   }
   return earliest;
@@ -143,7 +137,6 @@ export async function withDeadline<T>(
   const parent = currentScope();
   const scope = new Scope(parent, parent?.task, what);
   const timeoutScope = new DeadlineScope(scope, deadline);
-  deadlines.set(scope, timeoutScope);
   // Debug mode names the line that started the timed work if it runs late.
   const site = debugRun(parent) === undefined ? undefined : new Error().stack;
   let value: T;

@@ -119,6 +119,11 @@ export class Scope {
   cancelCalled = false;
   /** Left: no longer the current scope of anything. */
   closed = false;
+  /**
+   * This scope's own deadline on aio's clock (`Infinity`: none). A deadline
+   * is a field of the cancel scope, as in Trio; timeouts set and move it.
+   */
+  deadline = Infinity;
   /** The reason of the cancellation that reached this scope. */
   reason: unknown = undefined;
   /** The error the signal was aborted with (created on cancellation). */

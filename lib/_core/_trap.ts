@@ -49,14 +49,6 @@ export abstract class Wait<T> implements CancelNode {
   linkedTo: Scope | undefined = undefined;
   /** Settled: woken, failed or cancelled. */
   settled = false;
-  /**
-   * A wait that cancellation does not interrupt (a group's exit waits for
-   * its children, which the cancellation reaches instead): it is seen by the
-   * hooks like any other, but never linked into the scope.
-   */
-  get shielded(): boolean {
-    return false;
-  }
   #resolve: ((value: T) => void) | undefined = undefined;
   #reject: ((error: unknown) => void) | undefined = undefined;
   #ended: (() => void) | undefined = undefined;
@@ -134,14 +126,17 @@ export abstract class Wait<T> implements CancelNode {
  * scope is already cancelled the wait is cancelled at once (never armed);
  * otherwise the hooks hear it begin, it is linked into the scope and armed.
  * `kind` and `detail` describe it to debug mode, traces and virtual time.
+ * A `shielded` wait is one cancellation does not interrupt (a group's exit
+ * waits for its children, which the cancellation reaches instead): the
+ * hooks see it like any other, but it is never linked into the scope.
  */
 export function suspend<T>(
   wait: Wait<T>,
   scope: Scope | undefined,
   kind: WaitKind,
   detail?: unknown,
+  shielded = false,
 ): Promise<T> {
-  const shielded = wait.shielded;
   if (scope !== undefined && scope.cancelled && !shielded) {
     const refused = new Promise<T>((resolve, reject) => {
       wait._begin(resolve, reject, undefined, false);
