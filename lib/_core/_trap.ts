@@ -49,10 +49,17 @@ export abstract class Wait<T> implements CancelNode {
   linkedTo: Scope | undefined = undefined;
   /** Settled: woken, failed or cancelled. */
   settled = false;
-  #resolve: ((value: T) => void) | undefined = undefined;
-  #reject: ((error: unknown) => void) | undefined = undefined;
-  #ended: (() => void) | undefined = undefined;
-  #real = false;
+  // Plain fields, not #private: every kind of wait passes through the same
+  // few lines here, and a private brand check on that many shapes costs a
+  // measurable share of a lock or event wait.
+  /** @internal */
+  _resolve: ((value: T) => void) | undefined = undefined;
+  /** @internal */
+  _reject: ((error: unknown) => void) | undefined = undefined;
+  /** @internal Heard by the hooks when the wait ends (debug, trace, virtual time). */
+  _ended: (() => void) | undefined = undefined;
+  /** @internal Counted as real work in flight. */
+  _real = false;
 
   /** Starts whatever will wake this wait (called once, by `suspend`). */
   arm(): void {}
@@ -63,8 +70,8 @@ export abstract class Wait<T> implements CancelNode {
   /** Wakes the waiter with `value`; false if it was already settled. */
   wake(value: T): boolean {
     if (this.settled) return false;
-    const resolve = this.#resolve!;
-    this.#end();
+    const resolve = this._resolve!;
+    end(this);
     resolve(value);
     return true;
   }
@@ -72,8 +79,8 @@ export abstract class Wait<T> implements CancelNode {
   /** Fails the waiter with `error`; false if it was already settled. */
   fail(error: unknown): boolean {
     if (this.settled) return false;
-    const reject = this.#reject!;
-    this.#end();
+    const reject = this._reject!;
+    end(this);
     reject(error);
     return true;
   }
@@ -86,38 +93,22 @@ export abstract class Wait<T> implements CancelNode {
     this.disarm();
     this.fail(error);
   }
+}
 
-  #end(): void {
-    this.settled = true;
-    // A settled wait may stay referenced (a native promise reaction cannot
-    // be removed): let go of the caller's promise.
-    this.#resolve = this.#reject = undefined;
-    this.linkedTo?.unlink(this);
-    if (this.#real) {
-      this.#real = false;
-      realWork--;
-    }
-    const ended = this.#ended;
-    if (ended !== undefined) {
-      this.#ended = undefined;
-      ended();
-    }
+function end<T>(wait: Wait<T>): void {
+  wait.settled = true;
+  // A settled wait may stay referenced (a native promise reaction cannot be
+  // removed): let go of the caller's promise.
+  wait._resolve = wait._reject = undefined;
+  if (wait.linkedTo !== undefined) wait.linkedTo.unlink(wait);
+  if (wait._real) {
+    wait._real = false;
+    realWork--;
   }
-
-  /** @internal Called by suspend only. */
-  _begin(
-    resolve: (value: T) => void,
-    reject: (error: unknown) => void,
-    ended: (() => void) | undefined,
-    real: boolean,
-  ): void {
-    this.#resolve = resolve;
-    this.#reject = reject;
-    this.#ended = ended;
-    if (real) {
-      this.#real = true;
-      realWork++;
-    }
+  const ended = wait._ended;
+  if (ended !== undefined) {
+    wait._ended = undefined;
+    ended();
   }
 }
 
@@ -139,7 +130,8 @@ export function suspend<T>(
 ): Promise<T> {
   if (scope !== undefined && scope.cancelled && !shielded) {
     const refused = new Promise<T>((resolve, reject) => {
-      wait._begin(resolve, reject, undefined, false);
+      wait._resolve = resolve;
+      wait._reject = reject;
     });
     wait.cancel(scope.deliver());
     return refused;
@@ -148,10 +140,15 @@ export function suspend<T>(
   // the caller's frame.
   const hook = scope === undefined ? undefined : waitHook.current;
   const ended = hook === undefined ? undefined : hook(scope!, kind, detail);
-  const real = isRealWork(kind);
   const promise = new Promise<T>((resolve, reject) => {
-    wait._begin(resolve, reject, ended, real);
+    wait._resolve = resolve;
+    wait._reject = reject;
   });
+  wait._ended = ended;
+  if (isRealWork(kind)) {
+    wait._real = true;
+    realWork++;
+  }
   if (!shielded) scope?.link(wait);
   wait.arm();
   return promise;
