@@ -58,6 +58,17 @@ if (import.meta.main) {
           }
         })
       ),
+    "spawn+join 100k": () =>
+      m.run(() =>
+        // deno-lint-ignore no-explicit-any
+        m.taskGroup((tg: any) => {
+          for (let i = 0; i < 100_000; i++) {
+            tg.createTask(async () => {
+              await null;
+            });
+          }
+        })
+      ),
     "await task 20k": () =>
       m.run(async () => {
         for (let i = 0; i < 20_000; i++) await m.createTask(async () => i);
