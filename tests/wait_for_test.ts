@@ -213,3 +213,23 @@ Deno.test("`waitFor(promise, ms)` rejects at the deadline itself, not when the p
   assert(performance.now() - t0 < 2_000);
   release();
 });
+
+Deno.test("`waitFor(task, ms)` throws the task's own error raised while it was being cancelled", async () => {
+  // asyncio 3.12: the inner's error wins over TimeoutError, thrown once (not
+  // only reported).
+  const cleanup = new Error("cleanup failed");
+  const reported: unknown[] = [];
+  await run(async () => {
+    const task = createTask(async () => {
+      try {
+        await sleep(10_000);
+      } finally {
+        // deno-lint-ignore no-unsafe-finally
+        throw cleanup;
+      }
+    });
+    const error = await caught(() => waitFor(task, 5));
+    assertStrictEquals(error, cleanup);
+  }, { onUnobservedError: (e) => reported.push(e) });
+  assertEquals(reported, []);
+});
