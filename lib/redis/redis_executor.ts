@@ -12,6 +12,7 @@
  * @module
  */
 
+import { wrapModule } from "../workers/_wrap.ts";
 import { currentDeadline } from "../timeout.ts";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -867,18 +868,7 @@ export class RedisExecutor implements Executor, AsyncDisposable {
     const root = this.#engine.root;
     const path = relativeModule(root, moduleUrl, "RedisExecutor.wrap()");
     const url = new URL(path, root);
-    const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-    return new Proxy({}, {
-      get: (_target, key) => {
-        if (typeof key !== "string" || key === "then") return undefined;
-        let method = methods.get(key);
-        if (method === undefined) {
-          method = (...args: unknown[]) => this.run(url, key, args);
-          methods.set(key, method);
-        }
-        return method;
-      },
-    }) as Wrapped<M>;
+    return wrapModule<M>((name, args) => this.run(url, name, args));
   }
 
   /**

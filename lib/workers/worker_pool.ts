@@ -47,6 +47,7 @@ import {
   checkRunOptions,
 } from "./_options.ts";
 import { rebuildError } from "./_errors_wire.ts";
+import { wrapModule } from "./_wrap.ts";
 import { WorkerError } from "./worker_error.ts";
 import type { InitMessage, ReplyMessage } from "./_worker_host.ts";
 
@@ -334,19 +335,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
    */
   wrap<M extends object>(moduleUrl: string | URL): Wrapped<M> {
     const module = checkModuleUrl(moduleUrl, "WorkerPool.wrap()");
-    const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-    return new Proxy({}, {
-      get: (_target, key) => {
-        // A proxy answering `then` would make itself a thenable.
-        if (typeof key !== "string" || key === "then") return undefined;
-        let method = methods.get(key);
-        if (method === undefined) {
-          method = (...args: unknown[]) => this.run(module, key, args);
-          methods.set(key, method);
-        }
-        return method;
-      },
-    }) as Wrapped<M>;
+    return wrapModule<M>((name, args) => this.run(module, name, args));
   }
 
   /**
