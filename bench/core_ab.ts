@@ -71,7 +71,10 @@ if (import.meta.main) {
       ),
     "await task 20k": () =>
       m.run(async () => {
-        for (let i = 0; i < 20_000; i++) await m.createTask(async () => i);
+        for (let i = 0; i < 20_000; i++) {
+          // deno-lint-ignore require-await
+          await m.createTask(async () => i);
+        }
       }),
   };
   const out: string[] = [];
