@@ -13,6 +13,7 @@
  */
 
 import { wrapModule } from "../workers/_wrap.ts";
+import { Room } from "../workers/_room.ts";
 import { currentDeadline } from "../timeout.ts";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -23,7 +24,7 @@ import type { Wrapped } from "../workers/worker_pool.ts";
 import { WorkerError } from "../workers/worker_error.ts";
 import { functionSource } from "../workers/_source.ts";
 import type { SerializedError } from "../workers/_errors_wire.ts";
-import { currentScope, Scope } from "../_core/_scope.ts";
+import { currentScope, type Scope } from "../_core/_scope.ts";
 import { suspend, Wait } from "../_core/_trap.ts";
 import { WaitQueue } from "../_core/_wait_queue.ts";
 import { checkOptions, show } from "../_core/_checks.ts";
@@ -250,11 +251,12 @@ class Engine {
   readonly checkMs: number;
   readonly offlineMs: number;
   readonly outstanding = new Map<string, RemoteCall>();
-  readonly space = new WaitQueue<void>();
+  readonly space: Room = new Room(() =>
+    this.maxInFlight - this.outstanding.size
+  );
   readonly drained = new WaitQueue<void>();
   readonly background = new Set<Promise<unknown>>();
   readonly loops = new Set<EventLoop>();
-  woken = 0;
   seq = 0;
   closed = false;
   client: Redis | undefined;
@@ -611,19 +613,8 @@ class Engine {
     if (call.onAbort !== undefined) {
       call.signal!.removeEventListener("abort", call.onAbort);
     }
-    this.wakeRoom();
+    this.space.wake();
     if (this.outstanding.size === 0) this.drained.unparkAll();
-  }
-
-  room(): number {
-    return this.maxInFlight - this.outstanding.size - this.woken;
-  }
-
-  wakeRoom(): void {
-    while (this.space.size > 0 && this.room() > 0) {
-      this.woken++;
-      this.space.unpark();
-    }
   }
 
   attach(loop: EventLoop): void {
@@ -732,7 +723,7 @@ export class RedisExecutor implements Executor, AsyncDisposable {
     const e = this.#engine;
     return {
       inFlight: e.outstanding.size,
-      waiting: e.space.size,
+      waiting: e.space.waiting,
       submitted: e.submitted,
       completed: e.completed,
       failed: e.failed,
@@ -969,7 +960,7 @@ export class RedisExecutor implements Executor, AsyncDisposable {
     };
     const loop = scope?.loop as EventLoop | undefined;
     if (loop !== undefined && !loop.closed) engine.attach(loop);
-    if (engine.space.size === 0 && engine.room() > 0) {
+    if (engine.space.open()) {
       return this.#start(name, data, scope, loop, signal);
     }
     return this.#startWhenRoom(name, data, scope, loop, signal);
@@ -1002,32 +993,12 @@ export class RedisExecutor implements Executor, AsyncDisposable {
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
     const engine = this.#engine;
-    // Wait in a child scope that the explicit signal can cancel too.
-    const waiting = new Scope(scope, scope?.task, "RedisExecutor.run()");
-    const onAbort = (): void => {
-      waiting.cancel(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      await engine.space.park(waiting);
-      engine.woken--;
-      if (engine.closed) throw closedError();
-      if (waiting.cancelled) {
-        engine.wakeRoom();
-        throw waiting.deliver();
-      }
-    } catch (error) {
-      if (
-        signal?.aborted && waiting.cancelCalled &&
-        !(scope !== undefined && scope.cancelled)
-      ) {
-        throw signal.reason;
-      }
-      throw error;
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-      waiting.close();
-    }
+    await engine.space.enter(
+      scope,
+      signal,
+      "RedisExecutor.run()",
+      () => engine.closed ? closedError() : undefined,
+    );
     return this.#start(name, data, scope, loop, signal);
   }
 }

@@ -19,7 +19,7 @@ import type {
   WorkerRunOptions,
   Wrapped,
 } from "./types.ts";
-import { currentScope, Scope } from "../_core/_scope.ts";
+import { currentScope, type Scope } from "../_core/_scope.ts";
 import { suspend, type WaitKind } from "../_core/_trap.ts";
 import { cancelTimer, now, schedule, type Timer } from "../_core/_timers.ts";
 import { WaitQueue } from "../_core/_wait_queue.ts";
@@ -47,6 +47,7 @@ import {
   checkRunOptions,
 } from "./_options.ts";
 import { rebuildError } from "./_errors_wire.ts";
+import { Room } from "./_room.ts";
 import { wrapModule } from "./_wrap.ts";
 import { WorkerError } from "./worker_error.ts";
 import type { InitMessage, ReplyMessage } from "./_worker_host.ts";
@@ -137,9 +138,8 @@ export class WorkerPool implements Executor, AsyncDisposable {
   /** Calls waiting for a worker, in order. */
   readonly #queue = new CallQueue<Call>();
   /** Callers waiting for room in the queue. */
-  readonly #space = new WaitQueue<void>();
+  readonly #room = new Room(() => this.#capacity());
   /** Callers woken with room kept for them, not yet resumed. */
-  #woken = 0;
   /** `close()` callers waiting for the last call to finish. */
   readonly #drained = new WaitQueue<void>();
   /** Workers terminated mid-call whose thread may still be running it. */
@@ -211,7 +211,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
       idle: this.#idle.length,
       terminating: this.#terminating.count(),
       queued: this.#queue.size,
-      waiting: this.#space.size,
+      waiting: this.#room.waiting,
       started: this.#started,
       completed: this.#completed,
       failed: this.#failed,
@@ -350,7 +350,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
    */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#space.rejectAll(closedError("run"));
+    this.#room.rejectAll(closedError("run"));
     try {
       if (this.#pending() > 0) await this.#drained.park(currentScope());
     } finally {
@@ -367,7 +367,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
   terminate(): void {
     this.#closed = true;
     this.#terminated = true;
-    this.#space.rejectAll(closedError("run"));
+    this.#room.rejectAll(closedError("run"));
     const error = new CancelledError("WorkerPool terminated");
     for (const call of this.#queue.live()) this.#cancelCall(call, error);
     for (const slot of [...this.#workers]) {
@@ -411,7 +411,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
     const loop = scope?.loop as EventLoop | undefined;
     if (loop !== undefined && !loop.closed) this.#attach(loop);
     // Callers already waiting for room go first (no barging).
-    if (this.#space.size === 0 && this.#woken === 0 && this.#capacity() > 0) {
+    if (this.#room.open()) {
       return this.#call(job, transfer, scope, loop, signal);
     }
     return this.#callWhenRoom(job, transfer, scope, loop, signal);
@@ -436,14 +436,6 @@ export class WorkerPool implements Executor, AsyncDisposable {
     return Math.max(0, this.#maxQueue - this.#queue.size) + free;
   }
 
-  /** Wakes as many callers waiting for room as there is room for. */
-  #wake(): void {
-    while (this.#space.size > 0 && this.#capacity() > this.#woken) {
-      this.#woken++;
-      this.#space.unpark();
-    }
-  }
-
   async #callWhenRoom(
     job: Job,
     transfer: Transferable[] | undefined,
@@ -451,34 +443,12 @@ export class WorkerPool implements Executor, AsyncDisposable {
     loop: EventLoop | undefined,
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
-    // Wait in a child scope that the explicit signal can cancel too.
-    const waiting = new Scope(scope, scope?.task, "WorkerPool.run()");
-    const onAbort = (): void => {
-      waiting.cancel(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      await this.#space.park(waiting);
-      // Woken with room kept for this caller (#wake counted it).
-      this.#woken--;
-      if (this.#closed) throw closedError("run");
-      if (waiting.cancelled) {
-        // A wake-up must not be lost: hand the room to the next caller.
-        this.#wake();
-        throw waiting.deliver();
-      }
-    } catch (error) {
-      if (
-        signal?.aborted && waiting.cancelCalled &&
-        !(scope !== undefined && scope.cancelled)
-      ) {
-        throw signal.reason;
-      }
-      throw error;
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-      waiting.close();
-    }
+    await this.#room.enter(
+      scope,
+      signal,
+      "WorkerPool.run()",
+      () => this.#closed ? closedError("run") : undefined,
+    );
     return this.#call(job, transfer, scope, loop, signal);
   }
 
@@ -574,7 +544,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
     while (this.#queue.size > 0 && this.#canDispatch()) {
       this.#dispatch(this.#queue.shift()!);
     }
-    if (this.#space.size > 0) this.#wake();
+    this.#room.wake();
   }
 
   #settle(call: Call, outcome: Outcome, value: unknown): void {
@@ -778,7 +748,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
     if (next !== undefined) {
       this.#idle.push(slot);
       this.#dispatch(next);
-      if (this.#space.size > 0) this.#wake();
+      this.#room.wake();
       return;
     }
     if (this.#closed || this.#idleTimeoutMs === 0) {
@@ -793,7 +763,7 @@ export class WorkerPool implements Executor, AsyncDisposable {
         );
       }
     }
-    if (this.#space.size > 0) this.#wake();
+    this.#room.wake();
   }
 
   // One timer for the whole pool, not one per call: a worker that goes
