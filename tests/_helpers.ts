@@ -35,3 +35,55 @@ export async function caught(fn: () => unknown): Promise<unknown> {
 
 /** Flags for `deno run` children, matching this run's import map. */
 export { childDenoFlags as denoFlags } from "../tools/task.ts";
+
+/** A PEM certificate and its key. */
+export interface Pem {
+  cert: string;
+  key: string;
+}
+
+/**
+ * A self-signed certificate (not a CA) for localhost and 127.0.0.1, made
+ * with openssl at test time.
+ */
+export async function selfSignedCert(): Promise<Pem> {
+  const dir = await Deno.makeTempDir({ prefix: "aio_tls_" });
+  try {
+    const { code, stderr } = await new Deno.Command("openssl", {
+      args: [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        `${dir}/key.pem`,
+        "-out",
+        `${dir}/cert.pem`,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (code !== 0) {
+      throw new Error(
+        `openssl failed: ${new TextDecoder().decode(stderr)}`,
+      );
+    }
+    return {
+      cert: await Deno.readTextFile(`${dir}/cert.pem`),
+      key: await Deno.readTextFile(`${dir}/key.pem`),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

@@ -24,7 +24,7 @@ import {
   TimeoutError,
 } from "@seed/aio";
 import { serve as serveFromEntry } from "@seed/aio/http";
-import { deferred } from "../_helpers.ts";
+import { deferred, selfSignedCert } from "../_helpers.ts";
 
 function url(server: HttpServer, path = "/"): string {
   return `http://127.0.0.1:${server.addr.port}${path}`;
@@ -402,54 +402,22 @@ Deno.test("`serve()` in a cancelled scope throws CancelledError without listenin
 });
 
 Deno.test("`serve()` serves HTTPS with tls: { cert, key }", async () => {
-  const dir = await Deno.makeTempDir();
+  const { cert, key } = await selfSignedCert();
+  const client = Deno.createHttpClient({ caCerts: [cert] });
   try {
-    const made = await new Deno.Command("openssl", {
-      args: [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-        "-keyout",
-        `${dir}/key.pem`,
-        "-out",
-        `${dir}/cert.pem`,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    assert(made.success, "openssl made a certificate");
-    const cert = await Deno.readTextFile(`${dir}/cert.pem`);
-    const key = await Deno.readTextFile(`${dir}/key.pem`);
-    const client = Deno.createHttpClient({ caCerts: [cert] });
-    try {
-      await run(async () => {
-        await using server = serve(
-          () => new Response(`secure ${currentTask()?.name}`),
-          { port: 0, tls: { cert, key } },
-        );
-        const response = await fetch(
-          `https://localhost:${server.addr.port}/`,
-          { client },
-        );
-        assertEquals(await response.text(), "secure request");
-      });
-    } finally {
-      client.close();
-    }
+    await run(async () => {
+      await using server = serve(
+        () => new Response(`secure ${currentTask()?.name}`),
+        { port: 0, tls: { cert, key } },
+      );
+      const response = await fetch(
+        `https://localhost:${server.addr.port}/`,
+        { client },
+      );
+      assertEquals(await response.text(), "secure request");
+    });
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    client.close();
   }
 });
 

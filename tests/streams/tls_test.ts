@@ -9,6 +9,7 @@ import {
   assertRejects,
 } from "@std/assert";
 import { openConnection, run, startServer } from "@seed/aio";
+import { type Pem, selfSignedCert } from "../_helpers.ts";
 
 const dec = new TextDecoder();
 
@@ -32,52 +33,11 @@ if (opensslMissing !== undefined) {
 }
 const ignore = opensslMissing !== undefined;
 
-interface Pem {
-  cert: string;
-  key: string;
-}
-
 let made: Promise<Pem> | undefined;
 
-/** A self-signed certificate (not a CA) for localhost and 127.0.0.1. */
+/** One certificate for the whole file. */
 function selfSigned(): Promise<Pem> {
-  return made ??= (async () => {
-    const dir = await Deno.makeTempDir({ prefix: "aio_tls_" });
-    try {
-      const { code, stderr } = await new Deno.Command("openssl", {
-        args: [
-          "req",
-          "-x509",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:prime256v1",
-          "-nodes",
-          "-keyout",
-          `${dir}/key.pem`,
-          "-out",
-          `${dir}/cert.pem`,
-          "-days",
-          "1",
-          "-subj",
-          "/CN=localhost",
-          "-addext",
-          "subjectAltName=DNS:localhost,IP:127.0.0.1",
-          "-addext",
-          "basicConstraints=critical,CA:FALSE",
-        ],
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      assertEquals(code, 0, dec.decode(stderr));
-      return {
-        cert: await Deno.readTextFile(`${dir}/cert.pem`),
-        key: await Deno.readTextFile(`${dir}/key.pem`),
-      };
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  })();
+  return made ??= selfSignedCert();
 }
 
 Deno.test({
